@@ -1,0 +1,1 @@
+"""Agent types: state arrays with vectorised rules, and the Mesa agents users see."""

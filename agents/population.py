@@ -1,0 +1,155 @@
+"""Columnar state of one agent type, and the Mesa agent that is a row of it.
+
+Each agent type keeps its numeric state in numpy arrays (one per column, one row per agent ever
+created). Rules update whole columns at once; the Mesa agent is the identity users see, and its
+attributes read and write its own row. Rows are never reused, so a row index identifies an agent
+for the whole run; ``alive`` marks agents that have not exited.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar
+
+import mesa
+import numpy as np
+
+
+class Population:
+    """Growable struct-of-arrays with stable row indices.
+
+    Subclasses declare ``schema``: column name -> numpy dtype. Every column is exposed as an
+    attribute holding a view of the rows in use (``self.revenue[i]``).
+    """
+
+    schema: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.schema = {"alive": bool, **cls.schema}
+        for name in cls.schema:
+            setattr(cls, name, _column(name))
+
+    def __init__(self, capacity: int = 0) -> None:
+        self.n = 0
+        self._data = {name: np.zeros(max(capacity, 1), dtype) for name, dtype in self.schema.items()}
+        self.agents: list[mesa.Agent | None] = []
+
+    @property
+    def capacity(self) -> int:
+        """Rows allocated."""
+        return len(self._data["alive"])
+
+    def append(self, n: int, **values: Any) -> np.ndarray:
+        """Add ``n`` rows, alive, with the given column values (scalars or arrays).
+
+        Args:
+            n: Number of rows.
+            **values: Column values; unnamed columns start at zero.
+
+        Returns:
+            The new row indices.
+        """
+        unknown = set(values) - set(self.schema)
+        if unknown:
+            raise KeyError(f"unknown columns {sorted(unknown)} for {type(self).__name__}")
+        start, stop = self.n, self.n + n
+        if stop > self.capacity:
+            new_cap = max(stop, 2 * self.capacity)
+            for name, arr in self._data.items():
+                grown = np.zeros(new_cap, arr.dtype)
+                grown[: self.n] = arr[: self.n]
+                self._data[name] = grown
+        for name, arr in self._data.items():
+            arr[start:stop] = values.get(name, 0)
+        self._data["alive"][start:stop] = True
+        self.n = stop
+        self.agents.extend([None] * n)
+        return np.arange(start, stop)
+
+    def live(self) -> np.ndarray:
+        """Indices of agents that are alive."""
+        return np.flatnonzero(self.alive)
+
+    def count(self, mask: np.ndarray | None = None) -> int:
+        """Number of alive agents, optionally restricted by a boolean mask."""
+        if mask is None:
+            return int(self.alive.sum())
+        return int((self.alive & mask).sum())
+
+    def clone(self) -> Population:
+        """Deep copy of the arrays (Mesa agents are not copied)."""
+        other = copy.copy(self)
+        other._data = {k: v.copy() for k, v in self._data.items()}
+        other.agents = [None] * self.n
+        return other
+
+
+def _column(name: str) -> property:
+    def get(self: Population) -> np.ndarray:
+        return self._data[name][: self.n]
+
+    def set_(self: Population, value: Any) -> None:
+        self._data[name][: self.n] = value
+
+    return property(get, set_, doc=f"Column ``{name}`` (one value per agent).")
+
+
+class RowAgent(mesa.Agent):
+    """A Mesa agent whose state is one row of a :class:`Population`.
+
+    Subclasses set ``population_attr`` (the model attribute holding the population) and get one
+    read/write property per column, so ``firm.revenue`` is ``model.firms.revenue[firm.index]``.
+    """
+
+    population_attr: ClassVar[str] = ""
+    state: ClassVar[type[Population]] = Population
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in cls.state.schema:
+            if not hasattr(cls, name):
+                setattr(cls, name, _row_property(name))
+
+    def __init__(self, model: mesa.Model, index: int) -> None:
+        super().__init__(model)
+        self.index = int(index)
+        self.population.agents[self.index] = self
+
+    @property
+    def population(self) -> Population:
+        """The population this agent is a row of."""
+        return getattr(self.model, self.population_attr)
+
+    def remove(self) -> None:
+        """Mark the row dead and deregister the agent from the model."""
+        self.population.alive[self.index] = False
+        self.population.agents[self.index] = None
+        super().remove()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.unique_id}, index={self.index})"
+
+
+def _row_property(name: str) -> property:
+    def get(self: RowAgent) -> Any:
+        return self.population._data[name][self.index].item()
+
+    def set_(self: RowAgent, value: Any) -> None:
+        self.population._data[name][self.index] = value
+
+    return property(get, set_, doc=f"This agent's ``{name}``.")
+
+
+def create_row_agents(cls: type[RowAgent], model: mesa.Model, rows: np.ndarray) -> mesa.AgentSet:
+    """Create one Mesa agent per population row with ``cls.create_agents``."""
+    return cls.create_agents(model, len(rows), index=rows)
+
+
+def remove_row_agents(population: Population, rows: np.ndarray) -> None:
+    """Remove the Mesa agents of the given rows (and mark the rows dead)."""
+    for i in rows:
+        agent = population.agents[i]
+        if agent is not None:
+            agent.remove()
+    population.alive[rows] = False

@@ -1,0 +1,1 @@
+"""Wiring of the innovation-ecosystem model: config, levers, markets, KPIs and ensembles."""

@@ -1,0 +1,66 @@
+"""Compose configs with Hydra's compose API (tests, notebooks, ``InnovationModel()``)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from functools import lru_cache
+
+from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+from hydra.errors import HydraException
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sim.config import ConfigError, SimConfig, to_sim_config
+from sim.region import CONF_DIR
+
+
+def register_schema() -> None:
+    """Register the typed schema under the name the primary config's defaults list uses."""
+    ConfigStore.instance().store(name="base_config", node=SimConfig)
+
+
+def compose_dict(overrides: Iterable[str] = ()) -> DictConfig:
+    """Compose the primary config with Hydra overrides, without running an app.
+
+    Args:
+        overrides: Hydra override strings, e.g. ``["levers=platform_push", "run.replicates=20"]``.
+
+    Returns:
+        The composed (untyped-checked) DictConfig.
+
+    Raises:
+        ConfigError: unknown group option, unknown key or wrong type, in one line.
+    """
+    register_schema()
+    gh = GlobalHydra.instance()
+    was_initialised = gh.is_initialized()
+    saved = gh.hydra if was_initialised else None
+    if was_initialised:
+        gh.clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            return compose(config_name="config", overrides=list(overrides))
+    except (HydraException, OmegaConfBaseException) as err:
+        raise ConfigError(" ".join(str(err).split())) from err
+    finally:
+        if was_initialised:
+            gh.clear()
+            gh.initialize(saved)
+
+
+@lru_cache(maxsize=32)
+def _load(overrides: tuple[str, ...]) -> SimConfig:
+    return to_sim_config(compose_dict(overrides))
+
+
+def load_config(overrides: Iterable[str] = ()) -> SimConfig:
+    """A validated :class:`SimConfig` for the given Hydra overrides (cached, returned as a copy)."""
+    return copy.deepcopy(_load(tuple(overrides)))
+
+
+def to_yaml(cfg: SimConfig) -> str:
+    """The full config as YAML (what a researcher can re-run)."""
+    return OmegaConf.to_yaml(OmegaConf.structured(cfg))

@@ -1,0 +1,63 @@
+"""Exogenous economy of the city: GDP, wages and house prices, drawn per replicate."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.config import Driver, ExogenousConfig
+
+
+def draw(driver: Driver, rng: np.random.Generator, uncertain: bool) -> float:
+    """A driver's value for one replicate: triangular over its range, or its central value."""
+    if not uncertain or driver.high <= driver.low:
+        return float(driver.value)
+    mode = min(max(driver.value, driver.low), driver.high)
+    return float(rng.triangular(driver.low, mode, driver.high))
+
+
+class Economy:
+    """GDP path, wage index and house price of one replicate.
+
+    GDP grows at a replicate-specific trend rate plus a small yearly shock; firms' revenue drift
+    and wages follow GDP growth; house prices follow their own drawn trend.
+    """
+
+    GDP_SHOCK_SD = 0.005  # yearly s.d. around the trend (assumption)
+
+    def __init__(self, exo: ExogenousConfig, gdp_base: float, house_price: float,
+                 rng: np.random.Generator, uncertain: bool) -> None:  # fmt: skip
+        self.rng = rng
+        self.uncertain = uncertain
+        self.trend = draw(exo.gdp_growth, rng, uncertain)
+        self.house_trend = draw(exo.house_price_growth, rng, uncertain)
+        self.outside_pool_growth = draw(exo.outside_talent_pool_growth, rng, uncertain)
+        self.gdp = gdp_base
+        self.gdp_year = gdp_base
+        self.house_price_base = house_price
+        self.house_price = house_price
+        self.wage_index = 1.0
+        self.growth_this_year = self.trend
+        self.growth_last_year = self.trend
+
+    @property
+    def drift_per_quarter(self) -> float:
+        """Log revenue drift per quarter that matches this year's GDP growth."""
+        return float(np.log1p(self.growth_this_year) / 4.0)
+
+    def start_year(self) -> None:
+        """Draw this year's growth rate."""
+        shock = self.rng.normal(0.0, self.GDP_SHOCK_SD) if self.uncertain else 0.0
+        self.growth_last_year = self.growth_this_year
+        self.growth_this_year = self.trend + shock
+
+    def step_quarter(self) -> None:
+        """Advance GDP, wages and house prices by one quarter."""
+        q = (1.0 + self.growth_this_year) ** 0.25
+        self.gdp *= q
+        self.wage_index *= q
+        self.house_price *= (1.0 + self.house_trend) ** 0.25
+
+    def close_year(self) -> float:
+        """GDP of the calendar year just ended (mean of quarterly annual rates)."""
+        self.gdp_year = self.gdp
+        return self.gdp_year
