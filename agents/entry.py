@@ -67,24 +67,31 @@ def add_firms(model: InnovationModel, n: int, **columns) -> np.ndarray:
 
 
 def _new_tech_firms(model: InnovationModel, n: int, fund_backed: bool = False) -> np.ndarray:
-    rng, pop = model.rng, model.region.population
+    rng, pop = model.streams.entry, model.region.population
     ind_p = np.array([pop.industry_shares[k] for k in INDUSTRIES])
     zone_p = np.array([pop.zone_shares[k] for k in ZONES])
     revenue = STARTUP_REVENUE_YUAN * rng.lognormal(0.0, 1.0, n)
     intensity = STARTUP_RD_INTENSITY * rng.lognormal(-0.18, 0.6, n)
     return add_firms(
-        model, n,
-        industry=rng.choice(len(INDUSTRIES), n, p=ind_p), zone=rng.choice(len(ZONES), n, p=zone_p),
-        ownership=OWNERSHIPS.index("private"), revenue=revenue,
-        employees=revenue / pop.revenue_per_employee_yuan, rd_intensity_target=intensity,
-        rd_real=intensity * revenue, rd_reported=intensity * revenue,
-        rd_last_year=intensity * revenue, tech_sme=rng.random(n) < 0.5, fund_backed=fund_backed,
-    )  # fmt: skip
+        model,
+        n,
+        industry=rng.choice(len(INDUSTRIES), n, p=ind_p),
+        zone=rng.choice(len(ZONES), n, p=zone_p),
+        ownership=OWNERSHIPS.index("private"),
+        revenue=revenue,
+        employees=revenue / pop.revenue_per_employee_yuan,
+        rd_intensity_target=intensity,
+        rd_real=intensity * revenue,
+        rd_reported=intensity * revenue,
+        rd_last_year=intensity * revenue,
+        tech_sme=rng.random(n) < 0.5,
+        fund_backed=fund_backed,
+    )
 
 
 def step_quarter(model: InnovationModel) -> None:
     """Start-ups and spin-offs enter; outside R&D centres arrive."""
-    rng, p = model.rng, model.behaviour.entry
+    rng, p = model.streams.entry, model.behaviour.entry
     talent = model.talent_stock()
     n_start = rng.poisson(p.startups_per_10k_talent * talent / 1e4 / 4.0)
     n_spin, model.pending_spinoffs = model.pending_spinoffs, 0
@@ -95,16 +102,22 @@ def step_quarter(model: InnovationModel) -> None:
         model.pending_team_startups -= teams
         _new_tech_firms(model, teams, fund_backed=True)
     lv = model.policy.levers
-    ip_ratio = ((lv.ip_and_international_yuan_per_year + 1e6) / (model.policy.reference.ip_and_international_yuan_per_year + 1e6))
-    model.gov.book("ip_and_international", model.policy.amount("ip_and_international_yuan_per_year", "H") / 4)
+    ip_spend = model.policy.amount("ip_and_international_yuan_per_year", "H")
+    ip_ratio = (ip_spend + 1e6) / (model.policy.reference.ip_and_international_yuan_per_year + 1e6)
+    model.gov.book("ip_and_international", ip_spend / 4)
     awards = model.policy.centre_award_by_code()
     for kind in ARRIVING_TYPES:
         code = CENTRE_CODE[kind]
         invest = p.centre_investment_yuan[kind]
         mult = attractiveness(
-            awards[code], invest, talent / model.talent_stock_base, lv.bonded_duty_relief_rate,
-            ip_ratio, p, bonded=kind == "bonded",
-        )  # fmt: skip
+            awards[code],
+            invest,
+            talent / model.talent_stock_base,
+            lv.bonded_duty_relief_rate,
+            ip_ratio,
+            p,
+            bonded=kind == "bonded",
+        )
         n = int(rng.poisson(p.centre_arrivals_base[kind] * mult / 4.0))
         if n == 0:
             continue
@@ -112,9 +125,19 @@ def step_quarter(model: InnovationModel) -> None:
         revenue = rd / 0.05
         zone = BONDED_ZONE if kind == "bonded" else ZONES.index("xiangjiang_science_city")
         rows = add_firms(
-            model, n, industry=rng.choice(len(INDUSTRIES) - 1, n), zone=zone,
-            ownership=OWNER_OF_TYPE[kind], revenue=revenue, employees=revenue / 1e6,
-            rd_intensity_target=rd / revenue, rd_real=rd, rd_reported=rd, rd_last_year=rd,
-            knowledge=rd * 3.0, age=5.0, centre_type=code,
-        )  # fmt: skip
+            model,
+            n,
+            industry=rng.choice(len(INDUSTRIES) - 1, n),
+            zone=zone,
+            ownership=OWNER_OF_TYPE[kind],
+            revenue=revenue,
+            employees=revenue / 1e6,
+            rd_intensity_target=rd / revenue,
+            rd_real=rd,
+            rd_reported=rd,
+            rd_last_year=rd,
+            knowledge=rd * 3.0,
+            age=5.0,
+            centre_type=code,
+        )
         model.pay_centre_awards(rows)

@@ -64,7 +64,11 @@ class Firm(RowAgent):
     @property
     def national_platforms(self) -> int:
         """National platforms hosted."""
-        return self.national_enterprise_tech_centre + self.national_innovation_centre + self.other_national
+        return (
+            self.national_enterprise_tech_centre
+            + self.national_innovation_centre
+            + self.other_national
+        )
 
     @property
     def centre(self) -> str:
@@ -202,28 +206,43 @@ def tax_rates(model: InnovationModel, idx: np.ndarray) -> np.ndarray:
     return np.where(model.firms.high_tech[idx], lv.hte_tax_rate, lv.standard_tax_rate)
 
 
-def marginal_support(model: InnovationModel, idx: np.ndarray, levers) -> np.ndarray:
-    """Marginal subsidy or relief per yuan of R&D from local levers, per firm."""
+def marginal_support(model: InnovationModel, idx: np.ndarray, levers, scaled: bool) -> np.ndarray:
+    """Marginal subsidy or relief per yuan of R&D from local levers, per firm.
+
+    Args:
+        model: The model.
+        idx: Firm rows.
+        levers: Lever config (current or reference).
+        scaled: Apply the current effort x budget ration to the subsidy rates (current levers).
+
+    Returns:
+        Subsidy per marginal yuan of R&D.
+    """
     f = model.firms
+    scale = model.policy.scale if scaled else (lambda family: 1.0)
     rd = f.rd_reported[idx]
-    m = capped_marginal_rate(
+    m = scale("C") * capped_marginal_rate(
         levers.rd_post_subsidy_rate, np.full(len(idx), levers.rd_post_subsidy_cap_yuan), rd
     )
     centre = f.centre_type[idx]
     if levers.centre_incremental_rd_rate > 0:
-        caps = np.array([0.0, *[getattr(levers.centre_incremental_rd_cap_yuan, c) for c in CENTRE_TYPES]])
+        caps = np.array(
+            [0.0, *[getattr(levers.centre_incremental_rd_cap_yuan, c) for c in CENTRE_TYPES]]
+        )
         increment = np.maximum(0.1 * rd, 1.0)  # a typical year's increment
-        m = m + np.where(
+        m = m + scale("A") * np.where(
             centre > 0,
             capped_marginal_rate(levers.centre_incremental_rd_rate, caps[centre], increment),
             0.0,
         )
     cult = f.cultivation[idx]
     if levers.cultivation_subsidy_rate > 0:
-        m = m + np.where(
+        m = m + scale("B") * np.where(
             cult,
             capped_marginal_rate(
-                levers.cultivation_subsidy_rate, np.full(len(idx), levers.cultivation_subsidy_cap_yuan), rd
+                levers.cultivation_subsidy_rate,
+                np.full(len(idx), levers.cultivation_subsidy_cap_yuan),
+                rd,
             ),
             0.0,
         )
@@ -233,14 +252,18 @@ def marginal_support(model: InnovationModel, idx: np.ndarray, levers) -> np.ndar
 
 def step_quarter(model: InnovationModel) -> None:
     """R&D, hiring, innovation, growth, ageing and exit of all firms for one quarter."""
-    f, p, rng = model.firms, model.behaviour.firm, model.rng
+    f, p, rng = model.firms, model.behaviour.firm, model.streams.firm
     idx = f.live()
     lv, ref = model.policy.levers, model.policy.reference
     tax = tax_rates(model, idx)
-    cost = user_cost(tax, lv.super_deduction_rate, marginal_support(model, idx, lv))
+    cost = user_cost(tax, lv.super_deduction_rate, marginal_support(model, idx, lv, scaled=True))
     tax_ref = np.where(f.high_tech[idx], ref.hte_tax_rate, ref.standard_tax_rate)
-    cost_ref = user_cost(tax_ref, ref.super_deduction_rate, marginal_support(model, idx, ref))
-    target = desired_rd(f.revenue[idx], f.rd_intensity_target[idx], cost, cost_ref, p.rd_elasticity_long_run)
+    cost_ref = user_cost(
+        tax_ref, ref.super_deduction_rate, marginal_support(model, idx, ref, scaled=False)
+    )
+    target = desired_rd(
+        f.revenue[idx], f.rd_intensity_target[idx], cost, cost_ref, p.rd_elasticity_long_run
+    )
     speed_q = 1.0 - (1.0 - p.rd_adjustment_speed) ** 0.25
     own = adjust_rd(f.rd_real[idx], target, speed_q)
     extra, f.award_pool[idx] = spend_awards(f.award_pool[idx], p.subsidy_crowding_out)
@@ -263,10 +286,15 @@ def step_quarter(model: InnovationModel) -> None:
     f.knowledge[idx] = f.knowledge[idx] * (1.0 - p.knowledge_depreciation) ** 0.25 + rd / 4.0
     # Growth, ageing, exit.
     f.revenue[idx] = revenue_growth(
-        rng, f.revenue[idx], model.economy.drift_per_quarter, innovated,
-        p.innovation_growth_boost, p.growth_laplace_scale, p.growth_size_exponent,
+        rng,
+        f.revenue[idx],
+        model.economy.drift_per_quarter,
+        innovated,
+        p.innovation_growth_boost,
+        p.growth_laplace_scale,
+        p.growth_size_exponent,
         model.firm_size_ref,
-    )  # fmt: skip
+    )
     f.employees[idx] = f.revenue[idx] / model.region.population.revenue_per_employee_yuan
     f.age[idx] += 0.25
     scale = p.exit_hazard_scale * np.where(f.listed[idx], 0.2, 1.0)
@@ -278,7 +306,10 @@ def step_quarter(model: InnovationModel) -> None:
 def _book_tax_expenditure(model: InnovationModel, idx: np.ndarray, tax: np.ndarray) -> None:
     """Book national tax expenditure of the super-deduction and the HTE rate cut (quarterly)."""
     f, lv = model.firms, model.policy.levers
-    model.gov.book("national_super_deduction", float((tax * lv.super_deduction_rate * f.rd_reported[idx]).sum() / 4))
+    model.gov.book(
+        "national_super_deduction",
+        float((tax * lv.super_deduction_rate * f.rd_reported[idx]).sum() / 4),
+    )
     profit = 0.08 * f.revenue[idx]  # assumption: 8 % margin for the tax-expenditure estimate
     cut = (lv.standard_tax_rate - lv.hte_tax_rate) * profit * f.high_tech[idx]
     model.gov.book("national_hte_tax_cut", float(cut.sum() / 4))
@@ -295,10 +326,14 @@ def pay_rd_subsidies(model: InnovationModel) -> None:
     centre = f.centre_type[idx]
     caps = np.array([0.0, *[getattr(lv.centre_incremental_rd_cap_yuan, c) for c in CENTRE_TYPES]])
     incr = np.where(
-        centre > 0, np.minimum(lv.centre_incremental_rd_rate * np.maximum(rd - last, 0), caps[centre]), 0.0
+        centre > 0,
+        np.minimum(lv.centre_incremental_rd_rate * np.maximum(rd - last, 0), caps[centre]),
+        0.0,
     )
     cult = np.where(
-        f.cultivation[idx], np.minimum(lv.cultivation_subsidy_rate * rd, lv.cultivation_subsidy_cap_yuan), 0.0
+        f.cultivation[idx],
+        np.minimum(lv.cultivation_subsidy_rate * rd, lv.cultivation_subsidy_cap_yuan),
+        0.0,
     )
     scale = model.policy.scale
     model.gov.book("rd_post_subsidy", float(post.sum()) * scale("C"))
@@ -311,7 +346,7 @@ def pay_rd_subsidies(model: InnovationModel) -> None:
 
 def update_high_tech(model: InnovationModel) -> None:
     """Year end: certification of high-tech enterprises (R&D-intensity notch) and loss of status."""
-    f, p, rng = model.firms, model.behaviour.firm, model.rng
+    f, p, rng = model.firms, model.behaviour.firm, model.streams.firm
     idx = f.live()
     potential = f.rd_real[idx] / (1.0 - p.relabel_share_hte) / np.maximum(f.revenue[idx], 1.0)
     above_notch = potential >= p.hte_rd_intensity_threshold
@@ -319,7 +354,9 @@ def update_high_tech(model: InnovationModel) -> None:
     hte = f.high_tech[idx]
     gain = ~hte & eligible & (rng.random(len(idx)) < p.hte_application_rate)
     # Certificates last three years: a third come up for renewal each year.
-    lose = hte & ((rng.random(len(idx)) < p.hte_loss_rate) | (~above_notch & (rng.random(len(idx)) < 1 / 3)))
+    lose = hte & (
+        (rng.random(len(idx)) < p.hte_loss_rate) | (~above_notch & (rng.random(len(idx)) < 1 / 3))
+    )
     f.high_tech[idx[gain]] = True
     f.high_tech[idx[lose]] = False
     small = (f.employees[idx] <= 500) & (f.revenue[idx] <= 2e8)
@@ -347,7 +384,7 @@ def little_giant_eligible(model: InnovationModel, idx: np.ndarray) -> np.ndarray
 
 def select_little_giants(model: InnovationModel, batch: float) -> None:
     """National batch: eligible firms are picked in proportion to batch size and knowledge."""
-    f, p, rng = model.firms, model.behaviour.firm, model.rng
+    f, p, rng = model.firms, model.behaviour.firm, model.streams.firm
     idx = f.live()
     lg = idx[f.little_giant[idx]]
     f.little_giant[lg[rng.random(len(lg)) < p.little_giant_review_loss]] = False
@@ -362,7 +399,7 @@ def select_little_giants(model: InnovationModel, batch: float) -> None:
 
 def update_listing(model: InnovationModel, window: float) -> list[int]:
     """Year end: IPOs through the national listing window; returns the newly listed rows."""
-    f, p, rng = model.firms, model.behaviour.firm, model.rng
+    f, p, rng = model.firms, model.behaviour.firm, model.streams.firm
     idx = f.live()
     delist = idx[f.listed[idx] & (rng.random(len(idx)) < p.delisting_rate)]
     f.listed[delist] = False
@@ -389,11 +426,13 @@ def centre_eligibility(model: InnovationModel, idx: np.ndarray) -> np.ndarray:
 
 def register_centres(model: InnovationModel) -> None:
     """Year end: existing firms register R&D centres; the chance rises with the one-off award."""
-    f, p, rng = model.firms, model.behaviour.firm, model.rng
+    f, p, rng = model.firms, model.behaviour.firm, model.streams.firm
     idx = f.live()
     kind = centre_eligibility(model, idx)
     award = model.policy.centre_award_by_code()
-    prob = p.centre_upgrade_max_rate * -np.expm1(-np.log(2) * award[kind] / p.centre_upgrade_award_half_yuan)
+    prob = p.centre_upgrade_max_rate * -np.expm1(
+        -np.log(2) * award[kind] / p.centre_upgrade_award_half_yuan
+    )
     new = (kind > 0) & (rng.random(len(idx)) < prob)
     rows = idx[new]
     f.centre_type[rows] = kind[new]
@@ -402,9 +441,11 @@ def register_centres(model: InnovationModel) -> None:
 
 def update_platforms(model: InnovationModel) -> None:
     """Year end: firms host new platforms in proportion to real R&D; some close after evaluation."""
-    f, p, rng = model.firms, model.behaviour.firm, model.rng
+    f, p, rng = model.firms, model.behaviour.firm, model.streams.firm
     idx = f.live()
-    award_mult = model.policy.platform_award_multiplier("provincial_municipal", p.platform_award_elasticity)
+    award_mult = model.policy.platform_award_multiplier(
+        "provincial_municipal", p.platform_award_elasticity
+    )
     cult = np.where(f.cultivation[idx], p.cultivation_multiplier, 1.0)
     lam = p.platform_rate_per_100m_rd * f.rd_real[idx] / 1e8 * award_mult
     new = rng.poisson(lam)
@@ -427,11 +468,15 @@ def update_platforms(model: InnovationModel) -> None:
 
 def national_platform_counts(f: FirmState, idx: np.ndarray) -> np.ndarray:
     """National platforms hosted per firm."""
-    return f.national_enterprise_tech_centre[idx] + f.national_innovation_centre[idx] + f.other_national[idx]
+    return (
+        f.national_enterprise_tech_centre[idx]
+        + f.national_innovation_centre[idx]
+        + f.other_national[idx]
+    )
 
 
 def refresh_cultivation_pool(model: InnovationModel, size: int) -> None:
-    """Keep ``size`` candidates: the largest R&D performers hosting platforms but no national one."""
+    """Keep ``size`` candidates: the top R&D performers hosting platforms but no national one."""
     f = model.firms
     idx = f.live()
     national = national_platform_counts(f, idx)

@@ -100,14 +100,18 @@ def exit_multiples(
     return np.where(listed, ipo, np.where(dead, p.fail_multiple, np.where(matured, secondary, 0.0)))
 
 
-def credit(model: InnovationModel, rows: np.ndarray | int, amount: np.ndarray | float, field: str) -> None:
+def credit(
+    model: InnovationModel, rows: np.ndarray | int, amount: np.ndarray | float, field: str
+) -> None:
     """Add money to funds and to the matching cumulative flow column."""
     f = model.funds
     f.cash[rows] += amount
     getattr(f, field)[rows] += amount
 
 
-def debit(model: InnovationModel, rows: np.ndarray | int, amount: np.ndarray | float, field: str) -> None:
+def debit(
+    model: InnovationModel, rows: np.ndarray | int, amount: np.ndarray | float, field: str
+) -> None:
     """Take money from funds and add it to the matching cumulative flow column."""
     f = model.funds
     f.cash[rows] -= amount
@@ -116,14 +120,19 @@ def debit(model: InnovationModel, rows: np.ndarray | int, amount: np.ndarray | f
 
 def step_quarter(model: InnovationModel) -> None:
     """Funds with cash invest in young unlisted firms chosen by a noisy knowledge score."""
-    f, firms, p, rng = model.funds, model.firms, model.behaviour.fund, model.rng
+    f, firms, p, rng = model.funds, model.firms, model.behaviour.fund, model.streams.fund
     idx = f.live()
     investors = idx[np.isin(f.kind[idx], (SUB_FUND, VC))]
     n_deals = np.floor(f.cash[investors] * p.deploy_share / 4.0 / p.ticket_yuan).astype(np.int64)
     if n_deals.sum() == 0:
         return
     fi = firms.live()
-    cand = fi[~firms.listed[fi] & ~firms.fund_backed[fi] & (firms.age[fi] <= 10) & (firms.revenue[fi] <= 1e9)]
+    cand = fi[
+        ~firms.listed[fi]
+        & ~firms.fund_backed[fi]
+        & (firms.age[fi] <= 10)
+        & (firms.revenue[fi] <= 1e9)
+    ]
     if len(cand) == 0:
         return
     score = np.log1p(firms.knowledge[cand]) + rng.gumbel(size=len(cand))
@@ -140,7 +149,7 @@ def step_quarter(model: InnovationModel) -> None:
 
 def step_year(model: InnovationModel) -> None:
     """Government capital into the guidance fund and new sub-funds; exits; fees; credit."""
-    f, p, rng, lv = model.funds, model.behaviour.fund, model.rng, model.policy.levers
+    f, p, rng, lv = model.funds, model.behaviour.fund, model.streams.fund, model.policy.levers
     guidance = model.guidance_fund_row
     injection = model.policy.amount("guidance_fund_yuan_per_year", "G")
     model.gov.book("guidance_fund_capital", injection)
@@ -197,7 +206,9 @@ def _knowledge_credit(model: InnovationModel, p, rng: np.random.Generator) -> No
     row = model.credit_row
     outstanding = f.loans_out[row]
     losses = outstanding * p.credit_default_rate
-    compensation = losses * model.policy.levers.credit_risk_compensation_rate * model.policy.scale("G")
+    compensation = (
+        losses * model.policy.levers.credit_risk_compensation_rate * model.policy.scale("G")
+    )
     model.gov.book("knowledge_credit_risk", compensation)
     credit(model, row, outstanding - losses, "proceeds")
     credit(model, row, compensation, "inflow")

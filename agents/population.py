@@ -32,7 +32,9 @@ class Population:
 
     def __init__(self, capacity: int = 0) -> None:
         self.n = 0
-        self._data = {name: np.zeros(max(capacity, 1), dtype) for name, dtype in self.schema.items()}
+        self._data = {
+            name: np.zeros(max(capacity, 1), dtype) for name, dtype in self.schema.items()
+        }
         self.agents: list[mesa.Agent | None] = []
 
     @property

@@ -63,7 +63,10 @@ def tier_vector(values: dict | object) -> np.ndarray:
 
 def purchase_support(levers, price: float) -> np.ndarray:
     """One-off purchase support per person by tier: first-home subsidy plus the area subsidy."""
-    return tier_vector(levers.first_home_subsidy_yuan) + tier_vector(levers.purchase_subsidy_m2) * price
+    return (
+        tier_vector(levers.first_home_subsidy_yuan)
+        + tier_vector(levers.purchase_subsidy_m2) * price
+    )
 
 
 def housing_support_per_year(
@@ -98,7 +101,9 @@ def net_housing_cost(gross: np.ndarray, support: np.ndarray) -> np.ndarray:
     return np.maximum(gross - support, 0.0)
 
 
-def leave_probability(base_rate: np.ndarray, delta_v: np.ndarray, tenure_term: np.ndarray) -> np.ndarray:
+def leave_probability(
+    base_rate: np.ndarray, delta_v: np.ndarray, tenure_term: np.ndarray
+) -> np.ndarray:
     """Yearly leave probability from the logit rule."""
     return expit(logit(base_rate) - delta_v - tenure_term)
 
@@ -117,9 +122,13 @@ class TalentConditions:
         self.wage = tier_vector(p.wage_yuan_per_year)
         self.need = tier_vector(p.housing_need_m2)
 
-    def _support(self, levers, price: float, years: np.ndarray, tier: np.ndarray, eligible) -> np.ndarray:
+    def _support(
+        self, levers, price: float, years: np.ndarray, tier: np.ndarray, eligible
+    ) -> np.ndarray:
         p = self.model.behaviour.talent
-        value = housing_support_per_year(levers, price, p.subsidy_horizon_years, tier, years, eligible)
+        value = housing_support_per_year(
+            levers, price, p.subsidy_horizon_years, tier, years, eligible
+        )
         return p.subsidy_take_up * value
 
     def _programme(self, levers) -> np.ndarray:
@@ -132,7 +141,9 @@ class TalentConditions:
         value[2] = levers.startup_team_grants_per_year * levers.startup_team_grant_yuan / stock[2]
         return value
 
-    def delta_v(self, tier: np.ndarray, years: np.ndarray, wage: np.ndarray, newcomer: bool) -> np.ndarray:
+    def delta_v(
+        self, tier: np.ndarray, years: np.ndarray, wage: np.ndarray, newcomer: bool
+    ) -> np.ndarray:
         """Utility change per person against base-year policy, prices and jobs.
 
         Args:
@@ -152,32 +163,68 @@ class TalentConditions:
         if newcomer:
             wait = lv.housing_eligibility_months / 12.0
             wait0 = ref.housing_eligibility_months / 12.0
-            s = self._support(lv, price, years, tier, True) * max(0.0, 1 - wait / p.subsidy_horizon_years)
-            s0 = self._support(ref, price0, years, tier, True) * max(0.0, 1 - wait0 / p.subsidy_horizon_years)
+            s = self._support(lv, price, years, tier, True) * max(
+                0.0, 1 - wait / p.subsidy_horizon_years
+            )
+            s0 = self._support(ref, price0, years, tier, True) * max(
+                0.0, 1 - wait0 / p.subsidy_horizon_years
+            )
         else:
             s = self._support(lv, price, years, tier, years >= lv.housing_eligibility_months / 12.0)
-            s0 = self._support(ref, price0, years, tier, years >= ref.housing_eligibility_months / 12.0)
+            s0 = self._support(
+                ref, price0, years, tier, years >= ref.housing_eligibility_months / 12.0
+            )
         s = s * m.policy.scale("F")
-        housing = p.housing_cost_weight * (net_housing_cost(gross0, s0) - net_housing_cost(gross, s)) / wage
-        prog = p.programme_weight * (self._programme(lv) * m.policy.scale("E") - self._programme(ref))[tier] / self.wage[tier]
+        housing = (
+            p.housing_cost_weight
+            * (net_housing_cost(gross0, s0) - net_housing_cost(gross, s))
+            / wage
+        )
+        prog = (
+            p.programme_weight
+            * (self._programme(lv) * m.policy.scale("E") - self._programme(ref))[tier]
+            / self.wage[tier]
+        )
         jobs = p.job_weight * (m.labour.vacancy_rate - m.labour.vacancy_rate_base)
-        network = p.network_weight * np.log(np.maximum(m.talent_stock_by_tier(), 1.0) / np.maximum(m.talent_stock_base_by_tier, 1.0))[tier]
-        return housing + prog + jobs + network
+        wage_gap = p.wage_weight * np.log(m.economy.wage_index / m.economy.outside_wage_index)
+        network = (
+            p.network_weight
+            * np.log(
+                np.maximum(m.talent_stock_by_tier(), 1.0)
+                / np.maximum(m.talent_stock_base_by_tier, 1.0)
+            )[tier]
+        )
+        return wage_gap + housing + prog + jobs + network
 
 
-def new_agents(model: InnovationModel, tier: int, persons: int, years: float = 0.0) -> np.ndarray:
-    """Create talent agents for ``persons`` people of one tier (``people_per_agent`` each)."""
-    if persons <= 0:
+def new_agents(model: InnovationModel, persons_by_tier: np.ndarray) -> np.ndarray:
+    """Create talent agents for arriving people: ``people_per_agent`` each, tier by tier.
+
+    Args:
+        model: The model.
+        persons_by_tier: Persons arriving per tier (length ``len(TIERS)``).
+
+    Returns:
+        The new rows.
+    """
+    persons = np.asarray(persons_by_tier, dtype=np.int64)
+    if persons.sum() <= 0:
         return np.empty(0, np.int64)
     ppa = model.people_per_agent
-    n = -(-persons // ppa)
-    heads = np.full(n, ppa, np.int64)
-    heads[-1] = persons - ppa * (n - 1)
-    wage = model.behaviour.talent.wage_yuan_per_year[TIERS[tier]]
+    n_by_tier = -(-persons // ppa)
+    tiers = np.repeat(np.arange(len(TIERS)), n_by_tier)
+    heads = np.full(len(tiers), ppa, np.int64)
+    last = np.cumsum(n_by_tier)[n_by_tier > 0] - 1
+    heads[last] = persons[n_by_tier > 0] - ppa * (n_by_tier[n_by_tier > 0] - 1)
+    wage = tier_vector(model.behaviour.talent.wage_yuan_per_year)[tiers]
     rows = model.talent.append(
-        n, tier=tier, headcount=heads, employer=-1, years_in_city=years, arrived_year=model.year,
-        wage=wage * model.rng.lognormal(-0.03125, 0.25, n),
-    )  # fmt: skip
+        len(tiers),
+        tier=tiers,
+        headcount=heads,
+        employer=-1,
+        arrived_year=model.year,
+        wage=wage * model.streams.talent.lognormal(-0.03125, 0.25, len(tiers)),
+    )
     model.labour.assign_employers(rows)
     model.create_talent_agents(rows)
     return rows
@@ -185,7 +232,7 @@ def new_agents(model: InnovationModel, tier: int, persons: int, years: float = 0
 
 def step_quarter(model: InnovationModel) -> None:
     """Leave, retire, arrive and buy homes for one quarter; book housing and reward costs."""
-    t, p, rng = model.talent, model.behaviour.talent, model.rng
+    t, p, rng = model.talent, model.behaviour.talent, model.streams.talent
     cond = model.talent_conditions
     idx = t.live()
     tier, years = t.tier[idx], t.years_in_city[idx]
@@ -212,17 +259,19 @@ def step_quarter(model: InnovationModel) -> None:
     t.owner[idx[buy]] = True
     renting = eligible & ~t.owner[idx] & (years <= lv.rent_subsidy_years)
     rent = tier_vector(lv.rent_subsidy_yuan_per_year)[tier]
-    model.gov.book("housing_rent_subsidy", float((rent * t.headcount[idx] * renting).sum()) / 4 * scale_f)
+    model.gov.book(
+        "housing_rent_subsidy", float((rent * t.headcount[idx] * renting).sum()) / 4 * scale_f
+    )
     # Arrivals from outside, by tier.
-    growth = (1.0 + model.economy.outside_pool_growth) ** (model.years_elapsed)
-    for k in range(len(TIERS)):
-        dv_new = cond.delta_v(np.array([k]), np.array([0.0]), np.array([cond.wage[k]]), newcomer=True)[0]
-        expected = model.arrivals_base[k] / 4.0 * np.exp(dv_new) * growth
-        persons = int(rng.poisson(expected))
-        new_agents(model, k, persons)
-        model.flows.add("inflow_arrivals", persons)
-        if k == 0:
-            model.gov.book("top_talent_reward", persons * lv.top_talent_reward_yuan * model.policy.scale("E"))
+    growth = (1.0 + model.economy.outside_pool_growth) ** model.years_elapsed
+    tiers = np.arange(len(TIERS))
+    dv_new = cond.delta_v(tiers, np.zeros(len(TIERS)), cond.wage, newcomer=True)
+    persons = rng.poisson(model.arrivals_base / 4.0 * np.exp(dv_new) * growth)
+    new_agents(model, persons)
+    model.flows.add("inflow_arrivals", int(persons.sum()))
+    model.gov.book(
+        "top_talent_reward", persons[0] * lv.top_talent_reward_yuan * model.policy.scale("E")
+    )
     gone = idx[t.headcount[idx] == 0]
     if len(gone):
         model.remove_talent_agents(gone)
@@ -232,21 +281,50 @@ def graduate_inflow(model: InnovationModel) -> None:
     """Yearly (after graduation): graduates who stay become talent (PhDs as young researchers)."""
     p, u = model.behaviour.university, model.talent_conditions
     grads = model.talent_graduates
+    persons = np.zeros(len(TIERS), np.int64)
     for degree, tier in (("bachelor", GRADUATE), ("master", GRADUATE), ("phd", YOUNG)):
-        dv = u.delta_v(np.array([tier]), np.array([0.0]), np.array([u.wage[tier]]), newcomer=True)[0]
+        dv = u.delta_v(np.array([tier]), np.array([0.0]), np.array([u.wage[tier]]), newcomer=True)[
+            0
+        ]
         stay = expit(logit(p.graduate_stay_share[degree]) + dv)
-        persons = int(model.rng.binomial(int(grads.get(degree, 0.0)), stay))
-        new_agents(model, tier, persons)
-        model.flows.add("inflow_graduates", persons)
+        persons[tier] += model.streams.talent.binomial(int(grads.get(degree, 0.0)), stay)
+    new_agents(model, persons)
+    model.flows.add("inflow_graduates", int(persons.sum()))
 
 
 def promote(model: InnovationModel) -> None:
-    """Yearly: whole agents move up one tier with the tier's promotion probability."""
-    t, p = model.talent, model.behaviour.talent
-    idx = t.live()
-    rate = tier_vector(p.promotion_rate)[t.tier[idx]]
-    up = idx[(t.tier[idx] > 0) & (model.rng.random(len(idx)) < rate)]
-    t.tier[up] -= 1
+    """Yearly: each person moves up one tier with the tier's promotion probability.
+
+    The promoted persons of a tier are drawn from its agents without replacement (multivariate
+    hypergeometric over headcounts). An agent whose whole group is promoted changes tier in place
+    (always the case at one person per agent); partial promotions form new agents of the higher
+    tier with the mean tenure of the people they came from.
+    """
+    t, p, rng = model.talent, model.behaviour.talent, model.streams.talent
+    rate = tier_vector(p.promotion_rate)
+    moved = np.zeros(len(TIERS), np.int64)
+    years = np.zeros(len(TIERS))
+    in_place: list[np.ndarray] = []
+    for k in range(1, len(TIERS)):
+        rows = t.live()[t.tier[t.live()] == k]
+        heads = t.headcount[rows]
+        total = int(heads.sum())
+        n_up = int(rng.binomial(total, rate[k])) if total else 0
+        if n_up == 0:
+            continue
+        up = rng.multivariate_hypergeometric(heads, n_up, method="marginals")
+        whole = up == heads
+        in_place.append(rows[whole])
+        part = ~whole & (up > 0)
+        moved[k - 1] += int(up[part].sum())
+        years[k - 1] += float((t.years_in_city[rows[part]] * up[part]).sum())
+        t.headcount[rows[part]] -= up[part]
+    for rows in in_place:
+        t.tier[rows] -= 1
+    new = new_agents(model, moved)
+    if len(new):
+        mean_years = years / np.maximum(moved, 1)
+        t.years_in_city[new] = mean_years[t.tier[new]]
 
 
 def book_programmes(model: InnovationModel) -> None:

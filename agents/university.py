@@ -68,7 +68,9 @@ def transfer_multiplier(support: float, support_ref: float, elasticity: float) -
     return ((support + floor) / (support_ref + floor)) ** elasticity
 
 
-def big_science_probability(cumulative: np.ndarray, minimum: float, rate_per_bn: float) -> np.ndarray:
+def big_science_probability(
+    cumulative: np.ndarray, minimum: float, rate_per_bn: float
+) -> np.ndarray:
     """Yearly chance of a national lab / facility: rises with cumulative flagship investment."""
     return -np.expm1(-rate_per_bn * np.maximum(cumulative - minimum, 0.0) / 1e9)
 
@@ -83,7 +85,7 @@ def step_quarter(model: InnovationModel) -> None:
 
 def step_year(model: InnovationModel) -> None:
     """Graduation, enrolment, research output, transfer, platforms and big-science candidacy."""
-    u, p, rng = model.universities, model.behaviour.university, model.rng
+    u, p, rng = model.universities, model.behaviour.university, model.streams.university
     idx = u.live()
     lv, ref = model.policy.levers, model.policy.reference
     students = {d: getattr(u, f"students_{d}")[idx] for d in DEGREES}
@@ -105,19 +107,25 @@ def step_year(model: InnovationModel) -> None:
     # Technology transfer.
     support = model.policy.amount("tech_transfer_support_yuan_per_year", "D")
     model.gov.book("tech_transfer_support", support)
-    mult = transfer_multiplier(support, ref.tech_transfer_support_yuan_per_year, p.transfer_support_elasticity)
+    mult = transfer_multiplier(
+        support, ref.tech_transfer_support_yuan_per_year, p.transfer_support_elasticity
+    )
     u.contract_turnover[idx] = u.research_output[idx] * p.transfer_turnover_per_output_yuan * mult
     u.licences[idx] = u.research_output[idx] * 0.02 * mult
     spin = rng.poisson(u.research_output[idx] / 1000.0 * p.spinoffs_per_1000_output * mult)
     u.spinoffs[idx] += spin
     model.pending_spinoffs += int(spin.sum())
     # Platforms hosted by universities and institutes.
-    award_mult = model.policy.platform_award_multiplier("provincial_municipal", model.behaviour.firm.platform_award_elasticity)
+    award_mult = model.policy.platform_award_multiplier(
+        "provincial_municipal", model.behaviour.firm.platform_award_elasticity
+    )
     new = rng.poisson(p.platform_rate_per_1000_researchers * u.researchers[idx] / 1000 * award_mult)
     closed = rng.binomial(u.platforms[idx], model.behaviour.firm.platform_closure_rate)
     u.platforms[idx] += (new - closed).astype(np.int16)
     model.platform_ledger.approve("provincial_municipal", int(new.sum()))
-    nkl_mult = model.policy.platform_award_multiplier("national_key_lab", model.behaviour.firm.platform_award_elasticity)
+    nkl_mult = model.policy.platform_award_multiplier(
+        "national_key_lab", model.behaviour.firm.platform_award_elasticity
+    )
     pool = 1.0 + 0.5 * (lv.cultivation_pool_size > 0)
     n_new = rng.poisson(p.national_key_lab_rate * nkl_mult * pool)
     if n_new:
@@ -126,6 +134,8 @@ def step_year(model: InnovationModel) -> None:
         np.add.at(u.national_key_labs, hosts, 1)
         model.platform_ledger.approve("national_key_lab", n_new)
     # Big science: flagship labs with enough cumulative investment may be approved.
-    prob = big_science_probability(u.flagship_investment[idx], p.big_science_min_investment_yuan, p.big_science_rate_per_bn)
+    prob = big_science_probability(
+        u.flagship_investment[idx], p.big_science_min_investment_yuan, p.big_science_rate_per_bn
+    )
     won = (u.kind[idx] == FLAGSHIP) & ~u.big_science[idx] & (rng.random(len(idx)) < prob)
     u.big_science[idx[won]] = True

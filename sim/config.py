@@ -12,7 +12,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from agents.categories import CENTRE_TYPES, INDUSTRIES, OWNERSHIPS, PLATFORM_KINDS, TIERS, ZONES
+from agents.categories import INDUSTRIES, OWNERSHIPS, TIERS, ZONES
 from sim.params import ConfigError, lever, param, validate
 
 # ---------------------------------------------------------------------------------------------
@@ -70,134 +70,279 @@ class FirmBehaviour:
     """Parameters of the firm rules (``agents/firm.py``)."""
 
     rd_elasticity_long_run: float = param(
-        -1.0, low=-2.0, high=-0.14, unit="elasticity", minimum=-5.0, maximum=0.0,
+        -1.0,
+        low=-2.0,
+        high=-0.14,
+        unit="elasticity",
+        minimum=-5.0,
+        maximum=0.0,
         source="Bloom, Griffith & Van Reenen (2002) LR about -1.0; Chen et al. (2021) real 1.14",
-        rule="firm.desired_rd")  # fmt: skip
+        rule="firm.desired_rd",
+    )
     rd_adjustment_speed: float = param(
-        0.1, low=0.05, high=0.4, unit="share per year",
+        0.1,
+        low=0.05,
+        high=0.4,
+        unit="share per year",
         source="SR/LR elasticity ratio -0.1/-1.0, Bloom, Griffith & Van Reenen (2002)",
-        rule="firm.adjust_rd")  # fmt: skip
+        rule="firm.adjust_rd",
+    )
     subsidy_crowding_out: float = param(
-        0.25, low=0.0, high=0.5, unit="share",
+        0.25,
+        low=0.0,
+        high=0.5,
+        unit="share",
         source="Boeing (2016): 0.5 yuan in year of receipt, neutral later; Dimos & Pugh (2016)",
-        rule="firm.adjust_rd")  # fmt: skip
+        rule="firm.adjust_rd",
+    )
     relabel_share_hte: float = param(
-        0.242, low=0.10, high=0.30, unit="share",
+        0.242,
+        low=0.10,
+        high=0.30,
+        unit="share",
         source="Chen, Liu, Suarez Serrato & Xu (2021) AER: relabelling 24.2% of reported R&D",
-        rule="firm.reported_rd")  # fmt: skip
+        rule="firm.reported_rd",
+    )
     rd_cost_per_fte_yuan: float = param(
-        490_000.0, low=350_000.0, high=650_000.0, unit="yuan per FTE-year",
+        490_000.0,
+        low=350_000.0,
+        high=650_000.0,
+        unit="yuan per FTE-year",
         source="China 2022: R&D 3.08 trn yuan / about 6.35 m FTE (NBS R&D bulletin)",
-        rule="labour_market.post_demand")  # fmt: skip
+        rule="labour_market.post_demand",
+    )
     innovation_rate_per_m_yuan: float = param(
-        0.08, low=0.02, high=0.3, unit="per million yuan of quarterly real R&D",
+        0.08,
+        low=0.02,
+        high=0.3,
+        unit="per million yuan of quarterly real R&D",
         source="calibrated; prior 0.28 invention grants per m yuan (CNIPA/NBS 2023)",
-        rule="firm.innovation_draws")  # fmt: skip
+        rule="firm.innovation_draws",
+    )
     innovation_growth_boost: float = param(
-        0.02, low=0.005, high=0.05, unit="log revenue per innovation",
+        0.02,
+        low=0.005,
+        high=0.05,
+        unit="log revenue per innovation",
         source="calibrated; R&D-TFP elasticity 0.09 (Chen et al. 2021)",
-        rule="firm.revenue_growth")  # fmt: skip
+        rule="firm.revenue_growth",
+    )
     knowledge_depreciation: float = param(
-        0.15, low=0.10, high=0.25, unit="share per year",
+        0.15,
+        low=0.10,
+        high=0.25,
+        unit="share per year",
         source="Griliches / Hall (2007) conventional 15% R&D capital depreciation",
-        rule="firm.knowledge")  # fmt: skip
+        rule="firm.knowledge",
+    )
     spillover_university_weight: float = param(
-        0.3, low=0.0, high=1.0, unit="innovation-rate multiplier at base",
-        source="calibrated; localisation of university knowledge flows, Belenzon & Schankerman (2013)",
-        rule="spillovers.firm_multiplier")  # fmt: skip
+        0.3,
+        low=0.0,
+        high=1.0,
+        unit="innovation-rate multiplier at base",
+        source="calibrated; local university knowledge flows, Belenzon & Schankerman (2013)",
+        rule="spillovers.firm_multiplier",
+    )
     spillover_platform_weight: float = param(
-        0.2, low=0.0, high=1.0, unit="innovation-rate multiplier at base",
+        0.2,
+        low=0.0,
+        high=1.0,
+        unit="innovation-rate multiplier at base",
         source="calibrated; assumption that platforms act like local public research",
-        rule="spillovers.firm_multiplier")  # fmt: skip
+        rule="spillovers.firm_multiplier",
+    )
     spillover_industry_weight: float = param(
-        0.3, low=0.0, high=1.0, unit="innovation-rate multiplier at base",
+        0.3,
+        low=0.0,
+        high=1.0,
+        unit="innovation-rate multiplier at base",
         source="calibrated; Jaffe, Trajtenberg & Henderson (1993) same-area citations",
-        rule="spillovers.firm_multiplier")  # fmt: skip
+        rule="spillovers.firm_multiplier",
+    )
     growth_laplace_scale: float = param(
-        0.12, low=0.06, high=0.20, unit="log growth per year",
+        0.12,
+        low=0.06,
+        high=0.20,
+        unit="log growth per year",
         source="Bottazzi & Secchi (2006) Laplace growth rates",
-        rule="firm.revenue_growth")  # fmt: skip
+        rule="firm.revenue_growth",
+    )
     growth_size_exponent: float = param(
-        0.17, low=0.14, high=0.20, unit="exponent",
+        0.17,
+        low=0.14,
+        high=0.20,
+        unit="exponent",
         source="Riccaboni et al. (2008) PNAS: sigma(S) ~ S^-beta",
-        rule="firm.revenue_growth")  # fmt: skip
+        rule="firm.revenue_growth",
+    )
     exit_hazard_by_age: list = param(
-        [0.016, 0.063, 0.095, 0.09, 0.085, 0.08, 0.08, 0.05], low=0.0, high=0.1,
-        unit="probability per year", source="SAIC (2013) survival report, ages 0..7+",
-        rule="firm.exit")  # fmt: skip
+        [0.016, 0.063, 0.095, 0.09, 0.085, 0.08, 0.08, 0.05],
+        low=0.0,
+        high=0.1,
+        unit="probability per year",
+        source="SAIC (2013) survival report, ages 0..7+",
+        rule="firm.exit",
+    )
     exit_hazard_scale: float = param(
-        0.5, low=0.2, high=1.0, unit="multiplier",
+        0.5,
+        low=0.2,
+        high=1.0,
+        unit="multiplier",
         source="calibrated; innovative firms survive longer than all enterprises",
-        rule="firm.exit")  # fmt: skip
+        rule="firm.exit",
+    )
     hte_rd_intensity_threshold: float = param(
-        0.03, low=0.03, high=0.05, unit="share",
+        0.03,
+        low=0.03,
+        high=0.05,
+        unit="share",
         source="HTE certification rules (2016): 3-5% of revenue by size",
-        rule="firm.high_tech_status")  # fmt: skip
+        rule="firm.high_tech_status",
+    )
     hte_application_rate: float = param(
-        0.30, low=0.1, high=0.6, unit="probability per year",
-        source="calibrated to HTE growth 2018-2022", rule="firm.high_tech_status")  # fmt: skip
+        0.30,
+        low=0.1,
+        high=0.6,
+        unit="probability per year",
+        source="calibrated to HTE growth 2018-2022",
+        rule="firm.high_tech_status",
+    )
     hte_loss_rate: float = param(
-        0.05, low=0.02, high=0.2, unit="probability per year",
-        source="calibrated; 3-year certificate not renewed", rule="firm.high_tech_status")  # fmt: skip
+        0.05,
+        low=0.02,
+        high=0.2,
+        unit="probability per year",
+        source="calibrated; 3-year certificate not renewed",
+        rule="firm.high_tech_status",
+    )
     hte_knowledge_min_m_yuan: float = param(
-        0.3, low=0.2, high=5.0, unit="million yuan of knowledge stock",
+        0.3,
+        low=0.2,
+        high=5.0,
+        unit="million yuan of knowledge stock",
         source="assumption; proxy for the IP requirement of certification",
-        rule="firm.high_tech_status")  # fmt: skip
+        rule="firm.high_tech_status",
+    )
     little_giant_city_share: float = param(
-        0.012, low=0.006, high=0.016, unit="share",
+        0.012,
+        low=0.006,
+        high=0.016,
+        unit="share",
         source="calibrated; Changsha 141 of about 9,119 national picks in batches 1-4",
-        rule="firm.little_giant")  # fmt: skip
+        rule="firm.little_giant",
+    )
     little_giant_review_loss: float = param(
-        0.05, low=0.0, high=0.2, unit="probability per year",
-        source="assumption; 3-year review", rule="firm.little_giant")  # fmt: skip
+        0.05,
+        low=0.0,
+        high=0.2,
+        unit="probability per year",
+        source="assumption; 3-year review",
+        rule="firm.little_giant",
+    )
     listing_rate: float = param(
-        0.008, low=0.004, high=0.03, unit="probability per year",
+        0.008,
+        low=0.004,
+        high=0.03,
+        unit="probability per year",
         source="calibrated to 6-9 new A-share listings a year 2017-2022",
-        rule="firm.listing")  # fmt: skip
+        rule="firm.listing",
+    )
     listing_min_revenue_yuan: float = param(
-        2.0e8, low=1.0e8, high=5.0e8, unit="yuan per year",
-        source="assumption; main-board / STAR revenue tests", rule="firm.listing")  # fmt: skip
+        2.0e8,
+        low=1.0e8,
+        high=5.0e8,
+        unit="yuan per year",
+        source="assumption; main-board / STAR revenue tests",
+        rule="firm.listing",
+    )
     listing_fund_multiplier: float = param(
-        2.0, low=1.0, high=4.0, unit="multiplier",
+        2.0,
+        low=1.0,
+        high=4.0,
+        unit="multiplier",
         source="assumption; VC-backed firms are over-represented among IPOs (rows 23-28)",
-        rule="firm.listing")  # fmt: skip
+        rule="firm.listing",
+    )
     delisting_rate: float = param(
-        0.005, low=0.0, high=0.02, unit="probability per year",
-        source="assumption; A-share delistings are rare", rule="firm.listing")  # fmt: skip
+        0.005,
+        low=0.0,
+        high=0.02,
+        unit="probability per year",
+        source="assumption; A-share delistings are rare",
+        rule="firm.listing",
+    )
     centre_upgrade_max_rate: float = param(
-        0.10, low=0.02, high=0.3, unit="probability per year",
+        0.10,
+        low=0.02,
+        high=0.3,
+        unit="probability per year",
         source="calibrated; eligible firms registering an independent R&D centre",
-        rule="firm.centre_registration")  # fmt: skip
+        rule="firm.centre_registration",
+    )
     centre_upgrade_award_half_yuan: float = param(
-        2.0e6, low=5.0e5, high=1.0e7, unit="yuan",
+        2.0e6,
+        low=5.0e5,
+        high=1.0e7,
+        unit="yuan",
         source="assumption; award at which half the maximum registration rate is reached",
-        rule="firm.centre_registration")  # fmt: skip
+        rule="firm.centre_registration",
+    )
     centre_upgrade_min_rd_yuan: float = param(
-        1.0e7, low=5.0e6, high=5.0e7, unit="yuan per year",
+        1.0e7,
+        low=5.0e6,
+        high=5.0e7,
+        unit="yuan per year",
         source="assumption; R&D scale of an independently registered centre",
-        rule="firm.centre_registration")  # fmt: skip
+        rule="firm.centre_registration",
+    )
     platform_rate_per_100m_rd: float = param(
-        0.30, low=0.1, high=1.0, unit="new platforms per 100m yuan real R&D per year",
-        source="calibrated; about 2,100 platforms in 2022", rule="firm.platforms")  # fmt: skip
+        0.30,
+        low=0.1,
+        high=1.0,
+        unit="new platforms per 100m yuan real R&D per year",
+        source="calibrated; about 2,100 platforms in 2022",
+        rule="firm.platforms",
+    )
     platform_award_elasticity: float = param(
-        0.3, low=0.0, high=1.0, unit="elasticity",
+        0.3,
+        low=0.0,
+        high=1.0,
+        unit="elasticity",
         source="assumption; platform formation responds to awards like R&D to user cost",
-        rule="firm.platforms")  # fmt: skip
+        rule="firm.platforms",
+    )
     platform_closure_rate: float = param(
-        0.02, low=0.0, high=0.08, unit="probability per year",
+        0.02,
+        low=0.0,
+        high=0.08,
+        unit="probability per year",
         source="assumption; provincial/municipal platforms failing evaluation",
-        rule="firm.platforms")  # fmt: skip
+        rule="firm.platforms",
+    )
     national_platform_share: float = param(
-        0.03, low=0.01, high=0.08, unit="share",
+        0.03,
+        low=0.01,
+        high=0.08,
+        unit="share",
         source="calibrated; national share of new firm-hosted platforms",
-        rule="firm.platforms")  # fmt: skip
+        rule="firm.platforms",
+    )
     cultivation_multiplier: float = param(
-        3.0, low=1.0, high=6.0, unit="multiplier",
+        3.0,
+        low=1.0,
+        high=6.0,
+        unit="multiplier",
         source="assumption; candidates in the cultivation pool reach national level faster",
-        rule="firm.platforms")  # fmt: skip
+        rule="firm.platforms",
+    )
     fund_rd_boost: float = param(
-        0.15, low=0.0, high=0.4, unit="share of investment spent on R&D",
-        source="assumption; VC-backed firms raise R&D", rule="capital_market.invest")  # fmt: skip
+        0.15,
+        low=0.0,
+        high=0.4,
+        unit="share of investment spent on R&D",
+        source="assumption; VC-backed firms raise R&D",
+        rule="capital_market.invest",
+    )
 
 
 @dataclass
@@ -205,46 +350,93 @@ class UniversityBehaviour:
     """Parameters of universities and research institutes (``agents/university.py``)."""
 
     graduation_rate: dict = param(
-        {"bachelor": 0.26, "master": 0.36, "phd": 0.18}, low=0.1, high=0.5,
-        unit="share per year", source="programme length 4 / 2.8 / 5.5 years",
-        rule="university.graduates")  # fmt: skip
+        {"bachelor": 0.26, "master": 0.36, "phd": 0.18},
+        low=0.1,
+        high=0.5,
+        unit="share per year",
+        source="programme length 4 / 2.8 / 5.5 years",
+        rule="university.graduates",
+    )
     enrolment_growth: float = param(
-        0.03, low=0.0, high=0.06, unit="share per year",
+        0.03,
+        low=0.0,
+        high=0.06,
+        unit="share per year",
         source="students 69.7 (2020) to 83.2 (2024) 10k: about 4.5% a year",
-        rule="university.graduates")  # fmt: skip
+        rule="university.graduates",
+    )
     graduate_stay_share: dict = param(
-        {"bachelor": 0.35, "master": 0.40, "phd": 0.45}, low=0.2, high=0.7,
-        unit="share", source="calibrated; central-China graduate retention surveys (assumption)",
-        rule="talent.graduate_inflow")  # fmt: skip
+        {"bachelor": 0.35, "master": 0.40, "phd": 0.45},
+        low=0.2,
+        high=0.7,
+        unit="share",
+        source="calibrated; central-China graduate retention surveys (assumption)",
+        rule="talent.graduate_inflow",
+    )
     output_per_researcher: float = param(
-        1.0, low=0.5, high=2.0, unit="output units per researcher-year",
-        source="normalisation (research output index)", rule="university.research_output")  # fmt: skip
+        1.0,
+        low=0.5,
+        high=2.0,
+        unit="output units per researcher-year",
+        source="normalisation (research output index)",
+        rule="university.research_output",
+    )
     transfer_turnover_per_output_yuan: float = param(
-        2.0e5, low=5.0e4, high=1.0e6, unit="yuan of contract turnover per output unit",
+        2.0e5,
+        low=5.0e4,
+        high=1.0e6,
+        unit="yuan of contract turnover per output unit",
         source="calibrated to tech contract turnover share of universities",
-        rule="university.technology_transfer")  # fmt: skip
+        rule="university.technology_transfer",
+    )
     transfer_support_elasticity: float = param(
-        0.2, low=0.0, high=0.6, unit="elasticity",
+        0.2,
+        low=0.0,
+        high=0.6,
+        unit="elasticity",
         source="assumption; effect of transfer support on licensing and spin-offs",
-        rule="university.technology_transfer")  # fmt: skip
+        rule="university.technology_transfer",
+    )
     spinoffs_per_1000_output: float = param(
-        2.0, low=0.5, high=6.0, unit="spin-offs per 1000 output units per year",
-        source="calibrated", rule="entry.spinoffs")  # fmt: skip
+        2.0,
+        low=0.5,
+        high=6.0,
+        unit="spin-offs per 1000 output units per year",
+        source="calibrated",
+        rule="entry.spinoffs",
+    )
     platform_rate_per_1000_researchers: float = param(
-        2.0, low=0.5, high=6.0, unit="new platforms per 1000 researchers per year",
+        2.0,
+        low=0.5,
+        high=6.0,
+        unit="new platforms per 1000 researchers per year",
         source="calibrated; about 45% of platforms hosted by universities and institutes",
-        rule="university.platforms")  # fmt: skip
+        rule="university.platforms",
+    )
     national_key_lab_rate: float = param(
-        0.25, low=0.05, high=0.8, unit="new national key labs per year (city)",
+        0.25,
+        low=0.05,
+        high=0.8,
+        unit="new national key labs per year (city)",
         source="calibrated; 11 national key labs accumulated by 2017",
-        rule="university.platforms")  # fmt: skip
+        rule="university.platforms",
+    )
     big_science_rate_per_bn: float = param(
-        0.03, low=0.005, high=0.1, unit="probability per year per bn yuan cumulative",
+        0.03,
+        low=0.005,
+        high=0.1,
+        unit="probability per year per bn yuan cumulative",
         source="assumption; national lab / facility approval rises with flagship investment",
-        rule="university.big_science")  # fmt: skip
+        rule="university.big_science",
+    )
     big_science_min_investment_yuan: float = param(
-        2.0e9, low=5.0e8, high=5.0e9, unit="yuan cumulative",
-        source="assumption; threshold before candidacy", rule="university.big_science")  # fmt: skip
+        2.0e9,
+        low=5.0e8,
+        high=5.0e9,
+        unit="yuan cumulative",
+        source="assumption; threshold before candidacy",
+        rule="university.big_science",
+    )
 
 
 @dataclass
@@ -253,65 +445,132 @@ class TalentBehaviour:
 
     leave_rate_base: dict = param(
         {"top": 0.02, "leading": 0.03, "high_level": 0.05, "young": 0.07, "graduate": 0.10},
-        low=0.01, high=0.2, unit="probability per year",
-        source="calibrated; graduate outflow per Song & Wu (2020)", rule="talent.stay_or_leave")  # fmt: skip
+        low=0.01,
+        high=0.2,
+        unit="probability per year",
+        source="calibrated; graduate outflow per Song & Wu (2020)",
+        rule="talent.stay_or_leave",
+    )
     retirement_rate: float = param(
-        0.02, low=0.01, high=0.03, unit="probability per year",
-        source="working life of about 40 years", rule="talent.stay_or_leave")  # fmt: skip
+        0.02,
+        low=0.01,
+        high=0.03,
+        unit="probability per year",
+        source="working life of about 40 years",
+        rule="talent.stay_or_leave",
+    )
     wage_yuan_per_year: dict = param(
         {"top": 1.5e6, "leading": 6.0e5, "high_level": 3.0e5, "young": 1.5e5, "graduate": 9.0e4},
-        low=5.0e4, high=3.0e6, unit="yuan per year",
-        source="assumption; Changsha wage levels by tier", rule="talent.utility")  # fmt: skip
+        low=5.0e4,
+        high=3.0e6,
+        unit="yuan per year",
+        source="assumption; Changsha wage levels by tier",
+        rule="talent.utility",
+    )
     housing_need_m2: dict = param(
         {"top": 200.0, "leading": 150.0, "high_level": 100.0, "young": 90.0, "graduate": 60.0},
-        low=30.0, high=250.0, unit="m2",
-        source="policy standards 200/150/100 m2; assumption below", rule="talent.utility")  # fmt: skip
+        low=30.0,
+        high=250.0,
+        unit="m2",
+        source="policy standards 200/150/100 m2; assumption below",
+        rule="talent.utility",
+    )
     housing_user_cost_rate: float = param(
-        0.05, low=0.02, high=0.08, unit="share of home value per year",
-        source="assumption; mortgage interest plus maintenance", rule="talent.utility")  # fmt: skip
+        0.05,
+        low=0.02,
+        high=0.08,
+        unit="share of home value per year",
+        source="assumption; mortgage interest plus maintenance",
+        rule="talent.utility",
+    )
     housing_cost_weight: float = param(
-        4.0, low=1.0, high=8.0, unit="logit coefficient on housing cost / wage",
+        4.0,
+        low=1.0,
+        high=8.0,
+        unit="logit coefficient on housing cost / wage",
         source="derived from Song & Wu (2020): +1000 yuan/m2 -> +3.14 pp graduate outflow",
-        rule="talent.utility")  # fmt: skip
+        rule="talent.utility",
+    )
     subsidy_horizon_years: float = param(
-        10.0, low=5.0, high=20.0, unit="years",
+        10.0,
+        low=5.0,
+        high=20.0,
+        unit="years",
         source="assumption; one-off subsidies spread over this many years",
-        rule="talent.utility")  # fmt: skip
+        rule="talent.utility",
+    )
     wage_weight: float = param(
-        2.0, low=0.5, high=4.0, unit="logit coefficient on log wage",
+        2.0,
+        low=0.5,
+        high=4.0,
+        unit="logit coefficient on log wage",
         source="assumption; conditional-logit location choice studies (rows 16-18)",
-        rule="talent.utility")  # fmt: skip
+        rule="talent.utility",
+    )
     job_weight: float = param(
-        1.5, low=0.0, high=4.0, unit="logit coefficient on vacancy rate",
-        source="assumption", rule="talent.utility")  # fmt: skip
+        1.5,
+        low=0.0,
+        high=4.0,
+        unit="logit coefficient on vacancy rate",
+        source="assumption",
+        rule="talent.utility",
+    )
     programme_weight: float = param(
-        1.0, low=0.0, high=3.0, unit="logit coefficient on talent awards / wage",
+        1.0,
+        low=0.0,
+        high=3.0,
+        unit="logit coefficient on talent awards / wage",
         source="Chen & Li (2022): housing and start-up subsidies attract most",
-        rule="talent.utility")  # fmt: skip
+        rule="talent.utility",
+    )
     tenure_weight: float = param(
-        0.3, low=0.0, high=1.0, unit="logit coefficient on log(1 + years in city)",
-        source="assumption; attachment grows with tenure", rule="talent.stay_or_leave")  # fmt: skip
+        0.3,
+        low=0.0,
+        high=1.0,
+        unit="logit coefficient on log(1 + years in city)",
+        source="assumption; attachment grows with tenure",
+        rule="talent.stay_or_leave",
+    )
     network_weight: float = param(
-        0.5, low=0.0, high=2.0, unit="logit coefficient on return-network index",
+        0.5,
+        low=0.0,
+        high=2.0,
+        unit="logit coefficient on return-network index",
         source="assumption; alumni and Hunan-merchant return programmes",
-        rule="talent.utility")  # fmt: skip
+        rule="talent.utility",
+    )
     arrival_growth_base: float = param(
-        0.06, low=0.03, high=0.09, unit="share per year",
-        source="calibrated; net talent growth at base-year policy", rule="talent.arrivals")  # fmt: skip
+        0.06,
+        low=0.03,
+        high=0.09,
+        unit="share per year",
+        source="calibrated; net talent growth at base-year policy",
+        rule="talent.arrivals",
+    )
     promotion_rate: dict = param(
         {"top": 0.0, "leading": 0.005, "high_level": 0.01, "young": 0.02, "graduate": 0.08},
-        low=0.0, high=0.15, unit="probability per year",
-        source="assumption; careers move talent up one tier", rule="talent.promotion")  # fmt: skip
+        low=0.0,
+        high=0.15,
+        unit="probability per year",
+        source="assumption; careers move talent up one tier",
+        rule="talent.promotion",
+    )
     home_purchase_rate: float = param(
-        0.15, low=0.05, high=0.3, unit="probability per year",
-        source="assumption; renters buying once eligible", rule="talent.housing")  # fmt: skip
+        0.15,
+        low=0.05,
+        high=0.3,
+        unit="probability per year",
+        source="assumption; renters buying once eligible",
+        rule="talent.housing",
+    )
     subsidy_take_up: float = param(
-        0.2, low=0.1, high=0.6, unit="share",
+        0.2,
+        low=0.1,
+        high=0.6,
+        unit="share",
         source="assumption; share of eligible people who claim housing support",
-        rule="talent.housing")  # fmt: skip
-    outside_wage_ratio: float = param(
-        1.3, low=1.0, high=1.8, unit="ratio",
-        source="assumption; tier-1 city wages relative to Changsha", rule="talent.utility")  # fmt: skip
+        rule="talent.housing",
+    )
 
 
 @dataclass
@@ -319,29 +578,59 @@ class FundBehaviour:
     """Parameters of funds and the capital market (``agents/fund.py``, ``sim/markets.py``)."""
 
     ticket_yuan: float = param(
-        2.0e7, low=5.0e6, high=5.0e7, unit="yuan per deal", source="assumption",
-        rule="capital_market.invest")  # fmt: skip
+        2.0e7,
+        low=5.0e6,
+        high=5.0e7,
+        unit="yuan per deal",
+        source="assumption",
+        rule="capital_market.invest",
+    )
     deploy_share: float = param(
-        0.25, low=0.1, high=0.5, unit="share per year",
-        source="assumption; funds invest over about 4 years", rule="capital_market.invest")  # fmt: skip
+        0.25,
+        low=0.1,
+        high=0.5,
+        unit="share per year",
+        source="assumption; funds invest over about 4 years",
+        rule="capital_market.invest",
+    )
     fail_multiple: float = param(
-        0.1, low=0.0, high=0.3, unit="multiple", source="Kerr et al. (2014): 55% at a loss",
-        rule="fund.exits")  # fmt: skip
+        0.1,
+        low=0.0,
+        high=0.3,
+        unit="multiple",
+        source="Kerr et al. (2014): 55% at a loss",
+        rule="fund.exits",
+    )
     ipo_multiple_pareto_shape: float = param(
-        1.3, low=1.1, high=2.0, unit="Pareto shape",
+        1.3,
+        low=1.1,
+        high=2.0,
+        unit="Pareto shape",
         source="rows 25-28: top deals return most; IPO book multiple about 4x",
-        rule="fund.exits")  # fmt: skip
+        rule="fund.exits",
+    )
     holding_years: float = param(
-        7.0, low=5.0, high=10.0, unit="years", source="rows 27-28", rule="fund.exits")  # fmt: skip
+        7.0, low=5.0, high=10.0, unit="years", source="rows 27-28", rule="fund.exits"
+    )
     secondary_multiple: float = param(
-        1.2, low=0.5, high=2.0, unit="multiple", source="rows 26, 28: transfers and buy-backs",
-        rule="fund.exits")  # fmt: skip
+        1.2,
+        low=0.5,
+        high=2.0,
+        unit="multiple",
+        source="rows 26, 28: transfers and buy-backs",
+        rule="fund.exits",
+    )
     credit_default_rate: float = param(
-        0.03, low=0.01, high=0.08, unit="probability per year",
-        source="assumption; SME tech loans", rule="fund.knowledge_credit")  # fmt: skip
+        0.03,
+        low=0.01,
+        high=0.08,
+        unit="probability per year",
+        source="assumption; SME tech loans",
+        rule="fund.knowledge_credit",
+    )
     management_fee: float = param(
-        0.02, low=0.01, high=0.03, unit="share per year", source="industry norm",
-        rule="fund.cash")  # fmt: skip
+        0.02, low=0.01, high=0.03, unit="share per year", source="industry norm", rule="fund.cash"
+    )
 
 
 @dataclass
@@ -349,36 +638,81 @@ class EntryBehaviour:
     """Parameters of firm entry and R&D-centre arrivals (``agents/entry.py``)."""
 
     startups_per_10k_talent: float = param(
-        6.0, low=2.0, high=15.0, unit="new tech firms per 10k talent per year",
-        source="calibrated to HTE and tech-SME growth 2018-2022", rule="entry.startups")  # fmt: skip
+        6.0,
+        low=2.0,
+        high=15.0,
+        unit="new tech firms per 10k talent per year",
+        source="calibrated to HTE and tech-SME growth 2018-2022",
+        rule="entry.startups",
+    )
     centre_arrivals_base: dict = param(
         {"fortune500": 1.0, "leading_hq": 3.0, "foreign": 3.0, "bonded": 1.0},
-        low=0.0, high=10.0, unit="arrivals per year without awards",
+        low=0.0,
+        high=10.0,
+        unit="arrivals per year without awards",
         source="assumption; outside R&D centres relocating before the 2023 policy",
-        rule="entry.centre_arrivals")  # fmt: skip
+        rule="entry.centre_arrivals",
+    )
     centre_award_elasticity: float = param(
-        1.0, low=0.3, high=2.6, unit="elasticity of arrivals to award / investment",
+        1.0,
+        low=0.3,
+        high=2.6,
+        unit="elasticity of arrivals to award / investment",
         source="assumption bounded by SME R&D price elasticity 2.6 (Dechezlepretre et al.)",
-        rule="entry.centre_arrivals")  # fmt: skip
+        rule="entry.centre_arrivals",
+    )
     centre_talent_elasticity: float = param(
-        1.0, low=0.0, high=2.0, unit="elasticity of arrivals to talent stock",
-        source="assumption", rule="entry.centre_arrivals")  # fmt: skip
+        1.0,
+        low=0.0,
+        high=2.0,
+        unit="elasticity of arrivals to talent stock",
+        source="assumption",
+        rule="entry.centre_arrivals",
+    )
     bonded_relief_elasticity: float = param(
-        10.0, low=0.0, high=30.0, unit="log arrivals per unit of duty relief rate",
-        source="assumption", rule="entry.centre_arrivals")  # fmt: skip
+        10.0,
+        low=0.0,
+        high=30.0,
+        unit="log arrivals per unit of duty relief rate",
+        source="assumption",
+        rule="entry.centre_arrivals",
+    )
     ip_elasticity: float = param(
-        0.2, low=0.0, high=0.6, unit="elasticity to IP / international spending",
-        source="assumption", rule="entry.centre_arrivals")  # fmt: skip
+        0.2,
+        low=0.0,
+        high=0.6,
+        unit="elasticity to IP / international spending",
+        source="assumption",
+        rule="entry.centre_arrivals",
+    )
     centre_investment_yuan: dict = param(
-        {"fortune500": 5.0e8, "leading_hq": 2.0e8, "upgraded": 5.0e7, "foreign": 5.0e7,
-         "bonded": 2.0e7},
-        low=1.0e7, high=1.0e9, unit="yuan", source="assumption; typical centre investment",
-        rule="levers.centre_award")  # fmt: skip
+        {
+            "fortune500": 5.0e8,
+            "leading_hq": 2.0e8,
+            "upgraded": 5.0e7,
+            "foreign": 5.0e7,
+            "bonded": 2.0e7,
+        },
+        low=1.0e7,
+        high=1.0e9,
+        unit="yuan",
+        source="assumption; typical centre investment",
+        rule="levers.centre_award",
+    )
     centre_rd_yuan: dict = param(
-        {"fortune500": 1.0e8, "leading_hq": 5.0e7, "upgraded": 2.0e7, "foreign": 2.0e7,
-         "bonded": 1.0e7},
-        low=1.0e6, high=5.0e8, unit="yuan per year", source="assumption; R&D of a new centre",
-        rule="entry.centre_arrivals")  # fmt: skip
+        {
+            "fortune500": 1.0e8,
+            "leading_hq": 5.0e7,
+            "upgraded": 2.0e7,
+            "foreign": 2.0e7,
+            "bonded": 1.0e7,
+        },
+        low=1.0e6,
+        high=5.0e8,
+        unit="yuan per year",
+        source="assumption; R&D of a new centre",
+        rule="entry.centre_arrivals",
+    )
 
 
 @dataclass
@@ -386,16 +720,29 @@ class MarketBehaviour:
     """Parameters of the labour market, clusters and the economy."""
 
     rd_labour_slack: float = param(
-        0.05, low=0.0, high=0.2, unit="share",
+        0.05,
+        low=0.0,
+        high=0.2,
+        unit="share",
         source="assumption; unfilled-post buffer of the R&D labour pool at base",
-        rule="labour_market.fill")  # fmt: skip
+        rule="labour_market.fill",
+    )
     cluster_win_rate: float = param(
-        0.06, low=0.01, high=0.2, unit="probability per candidate industry per round",
+        0.06,
+        low=0.01,
+        high=0.2,
+        unit="probability per candidate industry per round",
         source="calibrated; 2 of 9 industries won in the 2019-2022 rounds",
-        rule="markets.cluster_rounds")  # fmt: skip
+        rule="markets.cluster_rounds",
+    )
     cluster_strength_elasticity: float = param(
-        1.0, low=0.0, high=2.0, unit="elasticity to industry R&D share",
-        source="assumption", rule="markets.cluster_rounds")  # fmt: skip
+        1.0,
+        low=0.0,
+        high=2.0,
+        unit="elasticity to industry R&D share",
+        source="assumption",
+        rule="markets.cluster_rounds",
+    )
 
 
 @dataclass
@@ -419,82 +766,168 @@ class PopulationConfig:
     """How the base-year totals are split into agents (assumptions where data is missing)."""
 
     other_rd_firms: int = param(
-        3000, low=1500, high=6000, unit="count",
+        3000,
+        low=1500,
+        high=6000,
+        unit="count",
         source="assumption; R&D-performing firms that are neither HTE nor tech SME",
-        rule="region.build_firms")  # fmt: skip
+        rule="region.build_firms",
+    )
     tech_sme_hte_overlap: float = param(
-        0.5, low=0.2, high=0.8, unit="share", source="assumption",
-        rule="region.build_firms")  # fmt: skip
+        0.5, low=0.2, high=0.8, unit="share", source="assumption", rule="region.build_firms"
+    )
     industry_shares: dict = param(
-        {"construction_machinery": 0.08, "autos_and_parts": 0.07, "digital": 0.22,
-         "new_materials": 0.10, "video_and_culture": 0.06, "modern_seed": 0.02,
-         "aerospace": 0.03, "life_and_health": 0.10, "intelligent_equipment": 0.10,
-         "other": 0.22},
-        low=0.0, high=1.0, unit="share", source="assumption from industry chain reports",
-        rule="region.build_firms")  # fmt: skip
+        {
+            "construction_machinery": 0.08,
+            "autos_and_parts": 0.07,
+            "digital": 0.22,
+            "new_materials": 0.10,
+            "video_and_culture": 0.06,
+            "modern_seed": 0.02,
+            "aerospace": 0.03,
+            "life_and_health": 0.10,
+            "intelligent_equipment": 0.10,
+            "other": 0.22,
+        },
+        low=0.0,
+        high=1.0,
+        unit="share",
+        source="assumption from industry chain reports",
+        rule="region.build_firms",
+    )
     zone_shares: dict = param(
-        {"xiangjiang_science_city": 0.18, "ftz_bonded_zone": 0.02, "ftz_other": 0.08,
-         "malanshan_video_base": 0.04, "kegda_jinxia_base": 0.02, "dazehu_returnee_town": 0.01,
-         "rest_of_city": 0.65},
-        low=0.0, high=1.0, unit="share", source="assumption", rule="region.build_firms")  # fmt: skip
+        {
+            "xiangjiang_science_city": 0.18,
+            "ftz_bonded_zone": 0.02,
+            "ftz_other": 0.08,
+            "malanshan_video_base": 0.04,
+            "kegda_jinxia_base": 0.02,
+            "dazehu_returnee_town": 0.01,
+            "rest_of_city": 0.65,
+        },
+        low=0.0,
+        high=1.0,
+        unit="share",
+        source="assumption",
+        rule="region.build_firms",
+    )
     ownership_shares: dict = param(
         {"private": 0.86, "soe": 0.08, "foreign": 0.045, "fortune500_affiliate": 0.015},
-        low=0.0, high=1.0, unit="share", source="assumption", rule="region.build_firms")  # fmt: skip
+        low=0.0,
+        high=1.0,
+        unit="share",
+        source="assumption",
+        rule="region.build_firms",
+    )
     revenue_median_yuan: float = param(
-        3.0e7, low=1.0e7, high=1.0e8, unit="yuan per year", source="assumption",
-        rule="region.build_firms")  # fmt: skip
+        3.0e7,
+        low=1.0e7,
+        high=1.0e8,
+        unit="yuan per year",
+        source="assumption",
+        rule="region.build_firms",
+    )
     revenue_log_sd: float = param(
-        1.6, low=1.0, high=2.2, unit="log yuan", source="assumption; Zipf-like upper tail",
-        rule="region.build_firms")  # fmt: skip
+        1.6,
+        low=1.0,
+        high=2.2,
+        unit="log yuan",
+        source="assumption; Zipf-like upper tail",
+        rule="region.build_firms",
+    )
     rd_intensity_log_sd: float = param(
-        0.6, low=0.3, high=1.0, unit="log share", source="assumption",
-        rule="region.build_firms")  # fmt: skip
+        0.6, low=0.3, high=1.0, unit="log share", source="assumption", rule="region.build_firms"
+    )
     firm_age_mean_years: float = param(
-        8.0, low=4.0, high=12.0, unit="years", source="SAIC (2013) age structure",
-        rule="region.build_firms")  # fmt: skip
+        8.0,
+        low=4.0,
+        high=12.0,
+        unit="years",
+        source="SAIC (2013) age structure",
+        rule="region.build_firms",
+    )
     revenue_per_employee_yuan: float = param(
-        1.0e6, low=5.0e5, high=2.0e6, unit="yuan per employee", source="assumption",
-        rule="region.build_firms")  # fmt: skip
+        1.0e6,
+        low=5.0e5,
+        high=2.0e6,
+        unit="yuan per employee",
+        source="assumption",
+        rule="region.build_firms",
+    )
     research_institutes: int = param(
-        97, low=80, high=120, unit="count", source="'97 independent research institutes' (2019)",
-        rule="region.build_universities")  # fmt: skip
+        97,
+        low=80,
+        high=120,
+        unit="count",
+        source="'97 independent research institutes' (2019)",
+        rule="region.build_universities",
+    )
     new_type_institutions: int = param(
-        50, low=20, high=100, unit="count", source="assumption",
-        rule="region.build_universities")  # fmt: skip
+        50, low=20, high=100, unit="count", source="assumption", rule="region.build_universities"
+    )
     flagship_labs: int = param(
-        4, low=2, high=8, unit="count", source="'4+4' flagship labs of Hunan",
-        rule="region.build_universities")  # fmt: skip
+        4,
+        low=2,
+        high=8,
+        unit="count",
+        source="'4+4' flagship labs of Hunan",
+        rule="region.build_universities",
+    )
     degree_shares: dict = param(
-        {"bachelor": 0.86, "master": 0.12, "phd": 0.02}, low=0.0, high=1.0, unit="share",
-        source="assumption", rule="region.build_universities")  # fmt: skip
+        {"bachelor": 0.86, "master": 0.12, "phd": 0.02},
+        low=0.0,
+        high=1.0,
+        unit="share",
+        source="assumption",
+        rule="region.build_universities",
+    )
     researchers: int = param(
-        40000, low=25000, high=60000, unit="persons",
+        40000,
+        low=25000,
+        high=60000,
+        unit="persons",
         source="assumption; university and institute researchers",
-        rule="region.build_universities")  # fmt: skip
+        rule="region.build_universities",
+    )
     tier_shares: dict = param(
         {"top": 0.0002, "leading": 0.002, "high_level": 0.02, "young": 0.30, "graduate": 0.6778},
-        low=0.0, high=1.0, unit="share", source="assumption",
-        rule="region.build_talent")  # fmt: skip
+        low=0.0,
+        high=1.0,
+        unit="share",
+        source="assumption",
+        rule="region.build_talent",
+    )
     national_innovation_centres: int = param(
-        3, low=1, high=6, unit="count", source="assumption", rule="region.build_platforms")  # fmt: skip
+        3, low=1, high=6, unit="count", source="assumption", rule="region.build_platforms"
+    )
     national_enterprise_tech_centres: int = param(
-        40, low=25, high=60, unit="count", source="assumption",
-        rule="region.build_platforms")  # fmt: skip
+        40, low=25, high=60, unit="count", source="assumption", rule="region.build_platforms"
+    )
     firm_platform_share: float = param(
-        0.55, low=0.4, high=0.7, unit="share",
+        0.55,
+        low=0.4,
+        high=0.7,
+        unit="share",
         source="assumption; share of provincial/municipal platforms hosted by firms",
-        rule="region.build_platforms")  # fmt: skip
+        rule="region.build_platforms",
+    )
     guidance_fund_capital_yuan: float = param(
-        5.0e9, low=2.0e9, high=1.0e10, unit="yuan", source="assumption",
-        rule="region.build_funds")  # fmt: skip
+        5.0e9, low=2.0e9, high=1.0e10, unit="yuan", source="assumption", rule="region.build_funds"
+    )
     vc_funds: int = param(
-        60, low=20, high=150, unit="count", source="assumption", rule="region.build_funds")  # fmt: skip
+        60, low=20, high=150, unit="count", source="assumption", rule="region.build_funds"
+    )
     vc_capital_yuan: float = param(
-        3.0e10, low=1.0e10, high=6.0e10, unit="yuan", source="assumption",
-        rule="region.build_funds")  # fmt: skip
+        3.0e10, low=1.0e10, high=6.0e10, unit="yuan", source="assumption", rule="region.build_funds"
+    )
     initial_clusters: list = param(
-        ["construction_machinery", "digital"], low=0, high=0, unit="industry names",
-        source="MIIT rounds 2021, 2022", rule="markets.cluster_rounds")  # fmt: skip
+        ["construction_machinery", "digital"],
+        low=0,
+        high=0,
+        unit="industry names",
+        source="MIIT rounds 2021, 2022",
+        rule="markets.cluster_rounds",
+    )
 
 
 @dataclass
@@ -509,10 +942,10 @@ class ExogenousConfig:
     listing_window_spread: float = 0.3
     little_giant_batch: dict = field(default_factory=lambda: {2023: 3671, 2024: 3000})
     little_giant_batch_later: Driver = field(default_factory=lambda: Driver(3000, 2000, 4500))
-    little_giant_batch_ref: float = 4357.0
     cluster_round_years: list = field(default_factory=lambda: [2024, 2027, 2030])
     house_price_growth: Driver = field(default_factory=lambda: Driver(0.0, -0.05, 0.04))
     outside_talent_pool_growth: Driver = field(default_factory=lambda: Driver(0.0, -0.01, 0.02))
+    outside_wage_growth: Driver = field(default_factory=lambda: Driver(0.05, 0.03, 0.07))
 
 
 @dataclass
@@ -541,101 +974,172 @@ class LeverConfig:
     start_quarter: int = 3
     # C: national tax instruments
     super_deduction_rate: float = lever(
-        1.0, unit="share", family="C", maximum=2.0,
-        what="additional deduction of qualifying R&D expense (1.0 = 100%)")  # fmt: skip
+        1.0,
+        unit="share",
+        family="C",
+        maximum=2.0,
+        what="additional deduction of qualifying R&D expense (1.0 = 100%)",
+    )
     standard_tax_rate: float = lever(0.25, unit="share", family="C", what="corporate income tax")
     hte_tax_rate: float = lever(0.15, unit="share", family="C", what="CIT rate of high-tech firms")
     # C: local R&D subsidies
     rd_post_subsidy_rate: float = lever(
-        0.0, unit="share", family="C",
-        what="post-R&D subsidy: share of reported R&D reimbursed to R&D-active firms")  # fmt: skip
+        0.0,
+        unit="share",
+        family="C",
+        what="post-R&D subsidy: share of reported R&D reimbursed to R&D-active firms",
+    )
     rd_post_subsidy_cap_yuan: float = lever(
-        1.0e6, unit="yuan per firm per year", family="C", what="cap of the post-R&D subsidy")  # fmt: skip
+        1.0e6, unit="yuan per firm per year", family="C", what="cap of the post-R&D subsidy"
+    )
     # A1-A5: five R&D-centre types
     centre_incremental_rd_rate: float = lever(
-        0.0, unit="share", family="A",
-        what="subsidy on incremental R&D of registered R&D centres")  # fmt: skip
+        0.0, unit="share", family="A", what="subsidy on incremental R&D of registered R&D centres"
+    )
     centre_incremental_rd_cap_yuan: CentreAmounts = lever(
-        CentreAmounts(), unit="yuan per centre per year", family="A",
-        what="cap of the incremental-R&D subsidy by centre type")  # fmt: skip
+        CentreAmounts(),
+        unit="yuan per centre per year",
+        family="A",
+        what="cap of the incremental-R&D subsidy by centre type",
+    )
     centre_award_investment_share: float = lever(
-        0.0, unit="share", family="A", what="one-off award as a share of the centre's investment")  # fmt: skip
+        0.0, unit="share", family="A", what="one-off award as a share of the centre's investment"
+    )
     centre_award_cap_yuan: CentreAmounts = lever(
-        CentreAmounts(), unit="yuan", family="A", what="cap of the one-off award by centre type")  # fmt: skip
+        CentreAmounts(), unit="yuan", family="A", what="cap of the one-off award by centre type"
+    )
     bonded_duty_relief_rate: float = lever(
-        0.0, unit="share", family="A",
-        what="duty/VAT relief on imported R&D inputs as a share of R&D cost, bonded zone only")  # fmt: skip
+        0.0,
+        unit="share",
+        family="A",
+        what="duty/VAT relief on imported R&D inputs as a share of R&D cost, bonded zone only",
+    )
     bonded_customs_refund_cap_yuan: float = lever(
-        0.0, unit="yuan per centre", family="A",
-        what="refund of customs-declaration costs of bonded R&D centres")  # fmt: skip
+        0.0,
+        unit="yuan per centre",
+        family="A",
+        what="refund of customs-declaration costs of bonded R&D centres",
+    )
     # B: platforms
     platform_award_yuan: PlatformAmounts = lever(
-        PlatformAmounts(), unit="yuan per new platform", family="B",
-        what="award for a newly approved platform by kind")  # fmt: skip
+        PlatformAmounts(),
+        unit="yuan per new platform",
+        family="B",
+        what="award for a newly approved platform by kind",
+    )
     cultivation_pool_size: int = lever(
-        0, unit="count", family="B", what="candidates cultivated for national platforms")  # fmt: skip
+        0, unit="count", family="B", what="candidates cultivated for national platforms"
+    )
     cultivation_subsidy_rate: float = lever(
-        0.0, unit="share", family="B", what="support to candidates as a share of their R&D")  # fmt: skip
+        0.0, unit="share", family="B", what="support to candidates as a share of their R&D"
+    )
     cultivation_subsidy_cap_yuan: float = lever(
-        0.0, unit="yuan per candidate per year", family="B", what="cap of candidate support")  # fmt: skip
+        0.0, unit="yuan per candidate per year", family="B", what="cap of candidate support"
+    )
     flagship_investment_yuan_per_year: float = lever(
-        0.0, unit="yuan per year", family="B",
-        what="city investment in flagship labs and facility candidacies")  # fmt: skip
+        0.0,
+        unit="yuan per year",
+        family="B",
+        what="city investment in flagship labs and facility candidacies",
+    )
     # D: technology transfer
     tech_transfer_support_yuan_per_year: float = lever(
-        0.0, unit="yuan per year", family="D",
-        what="joint labs, pilot bases, technology managers, licence guarantees")  # fmt: skip
+        0.0,
+        unit="yuan per year",
+        family="D",
+        what="joint labs, pilot bases, technology managers, licence guarantees",
+    )
     # E: talent programmes
     top_talent_reward_yuan: float = lever(
-        0.0, unit="yuan per person", family="E", what="one-off reward for a recruited top talent")  # fmt: skip
+        0.0, unit="yuan per person", family="E", what="one-off reward for a recruited top talent"
+    )
     leading_team_grants_per_year: float = lever(
-        0.0, unit="count per year", family="E", what="industry-leading talent teams funded")  # fmt: skip
+        0.0, unit="count per year", family="E", what="industry-leading talent teams funded"
+    )
     leading_team_grant_yuan: float = lever(
-        0.0, unit="yuan per team", family="E", what="grant per leading team")  # fmt: skip
+        0.0, unit="yuan per team", family="E", what="grant per leading team"
+    )
     startup_team_grants_per_year: float = lever(
-        0.0, unit="count per year", family="E", what="high-level start-up teams funded")  # fmt: skip
+        0.0, unit="count per year", family="E", what="high-level start-up teams funded"
+    )
     startup_team_grant_yuan: float = lever(
-        0.0, unit="yuan per team", family="E", what="grant per start-up team")  # fmt: skip
+        0.0, unit="yuan per team", family="E", what="grant per start-up team"
+    )
     # F: housing support
     rent_subsidy_yuan_per_year: TierAmounts = lever(
-        TierAmounts(), unit="yuan per person per year", family="F",
-        what="rent and living subsidy by tier")  # fmt: skip
+        TierAmounts(),
+        unit="yuan per person per year",
+        family="F",
+        what="rent and living subsidy by tier",
+    )
     first_home_subsidy_yuan: TierAmounts = lever(
-        TierAmounts(), unit="yuan per person", family="F", what="first-home purchase subsidy")  # fmt: skip
+        TierAmounts(), unit="yuan per person", family="F", what="first-home purchase subsidy"
+    )
     purchase_subsidy_m2: TierAmounts = lever(
-        TierAmounts(), unit="m2 per person", family="F",
-        what="full purchase subsidy on a home of this standard area")  # fmt: skip
+        TierAmounts(),
+        unit="m2 per person",
+        family="F",
+        what="full purchase subsidy on a home of this standard area",
+    )
     housing_support_window_years: float = lever(
-        3.0, unit="years", family="F", maximum=50.0,
-        what="years after arrival during which purchase support can be claimed")  # fmt: skip
+        3.0,
+        unit="years",
+        family="F",
+        maximum=50.0,
+        what="years after arrival during which purchase support can be claimed",
+    )
     rent_subsidy_years: float = lever(
-        2.0, unit="years", family="F", maximum=50.0,
-        what="years after arrival during which the rent subsidy is paid")  # fmt: skip
+        2.0,
+        unit="years",
+        family="F",
+        maximum=50.0,
+        what="years after arrival during which the rent subsidy is paid",
+    )
     housing_eligibility_months: float = lever(
-        12.0, unit="months", family="F", maximum=60.0,
-        what="residence needed before housing support (and purchase) is available")  # fmt: skip
+        12.0,
+        unit="months",
+        family="F",
+        maximum=60.0,
+        what="residence needed before housing support (and purchase) is available",
+    )
     # G: science and technology finance
     guidance_fund_yuan_per_year: float = lever(
-        0.0, unit="yuan per year", family="G", what="new government capital in the guidance fund")  # fmt: skip
+        0.0, unit="yuan per year", family="G", what="new government capital in the guidance fund"
+    )
     subfund_private_ratio: float = lever(
-        0.0, unit="yuan private per yuan public", family="G", maximum=10.0,
-        what="private co-investment required in sub-funds")  # fmt: skip
+        0.0,
+        unit="yuan private per yuan public",
+        family="G",
+        maximum=10.0,
+        what="private co-investment required in sub-funds",
+    )
     knowledge_credit_yuan_per_year: float = lever(
-        0.0, unit="yuan per year", family="G", what="knowledge-value credit lending")  # fmt: skip
+        0.0, unit="yuan per year", family="G", what="knowledge-value credit lending"
+    )
     credit_risk_compensation_rate: float = lever(
-        0.0, unit="share", family="G", what="share of credit losses compensated by government")  # fmt: skip
+        0.0, unit="share", family="G", what="share of credit losses compensated by government"
+    )
     # H: IP protection, international cooperation, offsite incubators
     ip_and_international_yuan_per_year: float = lever(
-        0.0, unit="yuan per year", family="H",
-        what="IP protection, international cooperation and offsite incubators")  # fmt: skip
+        0.0,
+        unit="yuan per year",
+        family="H",
+        what="IP protection, international cooperation and offsite incubators",
+    )
     # I: budget and evaluation
     budget_cap_yuan_per_year: float = lever(
-        0.0, unit="yuan per year", family="I",
-        what="cap on local discretionary spending; 0 means no cap")  # fmt: skip
+        0.0,
+        unit="yuan per year",
+        family="I",
+        what="cap on local discretionary spending; 0 means no cap",
+    )
     evaluate_and_adjust: bool = False
     adjust_step: float = lever(
-        0.2, unit="share", family="I",
-        what="yearly shift of effort towards lagging targets when evaluate_and_adjust is on")  # fmt: skip
+        0.2,
+        unit="share",
+        family="I",
+        what="yearly shift of effort towards lagging targets when evaluate_and_adjust is on",
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,18 +19,27 @@ class Economy:
     """GDP path, wage index and house price of one replicate.
 
     GDP grows at a replicate-specific trend rate plus a small yearly shock; firms' revenue drift
-    and wages follow GDP growth; house prices follow their own drawn trend.
+    and the city's wages follow GDP growth; wages elsewhere and house prices follow their own
+    drawn trends.
     """
 
     GDP_SHOCK_SD = 0.005  # yearly s.d. around the trend (assumption)
 
-    def __init__(self, exo: ExogenousConfig, gdp_base: float, house_price: float,
-                 rng: np.random.Generator, uncertain: bool) -> None:  # fmt: skip
+    def __init__(
+        self,
+        exo: ExogenousConfig,
+        gdp_base: float,
+        house_price: float,
+        rng: np.random.Generator,
+        uncertain: bool,
+    ) -> None:
         self.rng = rng
         self.uncertain = uncertain
         self.trend = draw(exo.gdp_growth, rng, uncertain)
         self.house_trend = draw(exo.house_price_growth, rng, uncertain)
         self.outside_pool_growth = draw(exo.outside_talent_pool_growth, rng, uncertain)
+        self.outside_wage_trend = draw(exo.outside_wage_growth, rng, uncertain)
+        self.outside_wage_index = 1.0
         self.gdp = gdp_base
         self.gdp_year = gdp_base
         self.house_price_base = house_price
@@ -55,9 +64,10 @@ class Economy:
         q = (1.0 + self.growth_this_year) ** 0.25
         self.gdp *= q
         self.wage_index *= q
+        self.outside_wage_index *= (1.0 + self.outside_wage_trend) ** 0.25
         self.house_price *= (1.0 + self.house_trend) ** 0.25
 
     def close_year(self) -> float:
-        """GDP of the calendar year just ended (mean of quarterly annual rates)."""
+        """GDP of the calendar year just ended (the annual rate reached in its last quarter)."""
         self.gdp_year = self.gdp
         return self.gdp_year

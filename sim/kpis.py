@@ -45,7 +45,9 @@ def platform_count(model: InnovationModel) -> int:
         + f.national_innovation_centre[fi].sum()
         + f.other_national[fi].sum()
     )
-    univ_total = u.platforms[ui].sum() + u.national_key_labs[ui].sum() + u.national_platforms[ui].sum()
+    univ_total = (
+        u.platforms[ui].sum() + u.national_key_labs[ui].sum() + u.national_platforms[ui].sum()
+    )
     return int(firm_total + univ_total)
 
 
@@ -57,7 +59,9 @@ def tech_contract_turnover(model: InnovationModel) -> float:
     return univ + model.firm_turnover_per_knowledge * knowledge
 
 
-def compute(model: InnovationModel, rd_expenditure_yuan: float, public_cost_yuan: float) -> dict[str, float]:
+def compute(
+    model: InnovationModel, rd_expenditure_yuan: float, public_cost_yuan: float
+) -> dict[str, float]:
     """All KPIs of the current year.
 
     Args:

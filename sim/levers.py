@@ -35,7 +35,9 @@ AWARD_FLOOR_YUAN = 1.0e5  # keeps award ratios finite when the reference has no 
 class PolicyState:
     """The levers in force and the multipliers applied to their money amounts."""
 
-    def __init__(self, levers: LeverConfig, reference: LeverConfig, centre_investment: dict) -> None:
+    def __init__(
+        self, levers: LeverConfig, reference: LeverConfig, centre_investment: dict
+    ) -> None:
         self.scenario = levers
         self.reference = reference
         self.levers = reference
@@ -64,7 +66,10 @@ class PolicyState:
         """One-off award per R&D-centre code (index 0 = no centre)."""
         lv = self.levers
         award = [
-            min(lv.centre_award_investment_share * self._investment[c], getattr(lv.centre_award_cap_yuan, c))
+            min(
+                lv.centre_award_investment_share * self._investment[c],
+                getattr(lv.centre_award_cap_yuan, c),
+            )
             for c in CENTRE_TYPES
         ]
         return np.array([0.0, *award]) * self.scale("A")
@@ -106,7 +111,7 @@ class Government:
 
     @staticmethod
     def budget_ration(local_cost: float, cap: float, ration: float) -> float:
-        """Next year's ration so that spending under the current ration fits the cap (0 = no cap)."""
+        """Next year's ration so that spending at the current ration fits the cap (0 = no cap)."""
         if cap <= 0 or local_cost <= 0:
             return 1.0
         return float(min(1.0, ration * cap / local_cost))
@@ -127,7 +132,8 @@ class Government:
             step: Relative change applied per year.
 
         Returns:
-            New multipliers, rescaled so that ``sum(cost * new / old)`` equals ``sum(cost)``.
+            New multipliers, rescaled so that ``sum(cost * new / old)`` equals ``sum(cost)``;
+            each is then clipped to [0.25, 4], which can break that balance at the extremes.
         """
         change = dict.fromkeys(effort, 1.0)
         for target, prog in progress.items():

@@ -54,7 +54,7 @@ class LabourMarket:
         m, t = self.model, self.model.talent
         if len(rows) == 0:
             return
-        rng = m.rng
+        rng = m.streams.market
         at_univ = rng.random(len(rows)) < UNIVERSITY_EMPLOYER_SHARE[t.tier[rows]]
         u_idx, f_idx = m.universities.live(), m.firms.live()
         u_w, f_w = m.universities.researchers[u_idx], m.firms.rd_staff[f_idx] + 1e-9
@@ -79,7 +79,7 @@ def cluster_round(model: InnovationModel) -> list[str]:
     Returns:
         Names of the industries that won this round.
     """
-    f, p, rng = model.firms, model.behaviour.market, model.rng
+    f, p, rng = model.firms, model.behaviour.market, model.streams.market
     idx = f.live()
     rd_by_ind = np.bincount(f.industry[idx], weights=f.rd_real[idx], minlength=len(INDUSTRIES))
     share = rd_by_ind / max(rd_by_ind.sum(), 1.0)

@@ -3,17 +3,20 @@
 One step is one quarter. The model starts at the end of the base year (step 0, KPIs equal the
 base-year data) and runs to ``run.horizon``. Yearly KPIs are collected by ``model.datacollector``.
 
-Order within a quarter (see docs/model.md): economy -> firms (R&D, hiring, innovation, growth,
-exit) -> universities (R&D) -> talent (leave, arrive, housing) -> funds (invest) -> entry. In the
-third quarter: national little-giant batch, graduation and graduate inflow. In the fourth quarter:
+Order within a quarter (see docs/model.md): levers in force (and the cultivation pool when the
+scenario starts) -> economy -> firms (R&D, hiring, innovation, growth, exit) -> universities (R&D)
+-> talent of exited employers re-matched -> talent (leave, housing, arrive) -> funds (invest) ->
+entry. In the third quarter: national little-giant batch, the universities' year (graduation,
+research, transfer, platforms, big-science candidacy) and graduate inflow. In the fourth quarter:
 subsidies, status transitions, platforms, promotions, funds' exits and credit, cluster rounds,
-big-science candidacy, costs, budget rules and KPIs.
+costs, budget rules and KPIs.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from functools import lru_cache, partial
+from types import SimpleNamespace
 from typing import Any
 
 import mesa
@@ -34,6 +37,7 @@ from sim.levers import LEVER_FAMILY_OF_COST, Government, PolicyState
 from sim.spillovers import Spillovers
 
 GROUPS = ("region", "levers", "reference_levers", "targets", "run")
+STREAMS = ("economy", "firm", "university", "talent", "fund", "entry", "market")
 
 
 class PlatformLedger:
@@ -82,11 +86,14 @@ def _overrides_from_kwargs(kwargs: dict[str, Any]) -> list[str]:
     return out
 
 
-def resolve_config(config: SimConfig | DictConfig | dict | None, kwargs: dict[str, Any]) -> SimConfig:
+def resolve_config(
+    config: SimConfig | DictConfig | dict | None, kwargs: dict[str, Any]
+) -> SimConfig:
     """Config from an explicit config plus keyword overrides, or from the Changsha defaults.
 
     Keyword overrides use Hydra syntax with dots (``**{"levers.adjust_step": 0.3}``) or double
-    underscores (``levers__adjust_step=0.3``); a group name selects a preset (``levers="baseline"``).
+    underscores (``levers__adjust_step=0.3``); a group name selects a preset
+    (``levers="baseline"``).
     """
     from sim.compose import load_config  # local: Hydra is only needed when composing
 
@@ -95,7 +102,9 @@ def resolve_config(config: SimConfig | DictConfig | dict | None, kwargs: dict[st
         return load_config(overrides)
     if not overrides:
         return to_sim_config(config)
-    base = OmegaConf.structured(config) if isinstance(config, SimConfig) else OmegaConf.create(config)
+    base = (
+        OmegaConf.structured(config) if isinstance(config, SimConfig) else OmegaConf.create(config)
+    )
     for ov in overrides:
         key, value = ov.split("=", 1)
         OmegaConf.update(base, key, OmegaConf.create({"v": value})["v"] if value else value)
@@ -105,7 +114,9 @@ def resolve_config(config: SimConfig | DictConfig | dict | None, kwargs: dict[st
 @lru_cache(maxsize=4)
 def _base_populations(region_yaml: str, people_per_agent: int, seed: int):
     """Base-year populations built once per (region, scale, seed); replicates clone them."""
-    reg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(RegionConfig), OmegaConf.create(region_yaml)))
+    reg = OmegaConf.to_object(
+        OmegaConf.merge(OmegaConf.structured(RegionConfig), OmegaConf.create(region_yaml))
+    )
     return _build_populations(reg, region.load_base_state(reg), people_per_agent, seed)
 
 
@@ -134,8 +145,9 @@ class InnovationModel(mesa.Model):
         ...     model.step()
     """
 
-    def __init__(self, config: SimConfig | DictConfig | None = None, *, rng: Any = None,
-                 **overrides: Any) -> None:  # fmt: skip
+    def __init__(
+        self, config: SimConfig | DictConfig | None = None, *, rng: Any = None, **overrides: Any
+    ) -> None:
         cfg = resolve_config(config, overrides)
         self.config = cfg
         super().__init__(rng=cfg.run.seed if rng is None else rng)
@@ -159,9 +171,16 @@ class InnovationModel(mesa.Model):
 
     def _build(self, cfg: SimConfig) -> None:
         run = cfg.run
+        # One random stream per subsystem, spawned from the replicate's generator, so a lever that
+        # changes one subsystem's draws leaves the others' draws unchanged (common random numbers).
+        self.streams = SimpleNamespace(
+            **dict(zip(STREAMS, self.rng.spawn(len(STREAMS)), strict=True))
+        )
         if run.base_state_uncertainty:
             base = region.load_base_state(cfg.region).drawn(self.rng)
-            base, firms, univ, tal, funds = _build_populations(cfg.region, base, run.people_per_agent, run.seed)
+            base, firms, univ, tal, funds = _build_populations(
+                cfg.region, base, run.people_per_agent, run.seed
+            )
         else:
             text = OmegaConf.to_yaml(OmegaConf.structured(cfg.region))
             cached = _base_populations(text, run.people_per_agent, run.seed)
@@ -169,14 +188,24 @@ class InnovationModel(mesa.Model):
         self.base = base
         self.firms, self.universities, self.talent, self.funds = firms, univ, tal, funds
         uncertain = run.exogenous_uncertainty
-        self.economy = Economy(cfg.region.exogenous, base["gdp"], base["new_home_price"], self.rng, uncertain)
+        self.economy = Economy(
+            cfg.region.exogenous,
+            base["gdp"],
+            base["new_home_price"],
+            self.streams.economy,
+            uncertain,
+        )
         self.exo_draws = self._draw_exogenous(uncertain)
-        self.policy = PolicyState(cfg.levers, cfg.reference_levers, self.behaviour.entry.centre_investment_yuan)
+        self.policy = PolicyState(
+            cfg.levers, cfg.reference_levers, self.behaviour.entry.centre_investment_yuan
+        )
         self.gov = Government()
         self.platform_ledger = PlatformLedger(self)
         self.deals = DealBook()
         self.flows = Flows()
-        self.clusters = list(cfg.region.population.initial_clusters)[: int(round(base["national_mfg_clusters"]))]
+        self.clusters = list(cfg.region.population.initial_clusters)[
+            : int(round(base["national_mfg_clusters"]))
+        ]
         self.guidance_fund_row = 0
         self.credit_row = int(np.flatnonzero(funds.kind == CREDIT)[0])
         self.pending_spinoffs = 0
@@ -192,9 +221,9 @@ class InnovationModel(mesa.Model):
         self.firm_rd_this_year = 0.0
         self.rd_expenditure_base = float(firms.rd_reported[fi].sum()) + univ_total
         univ_turnover = float(univ.contract_turnover.sum())
-        self.firm_turnover_per_knowledge = max(base["tech_contract_turnover"] - univ_turnover, 0.0) / max(
-            float(firms.knowledge[fi].sum()), 1.0
-        )
+        self.firm_turnover_per_knowledge = max(
+            base["tech_contract_turnover"] - univ_turnover, 0.0
+        ) / max(float(firms.knowledge[fi].sum()), 1.0)
         self.talent_stock_base = self.talent_stock()
         self.talent_stock_base_by_tier = self.talent_stock_by_tier()
         heads = tal.headcount[tal.live()]
@@ -211,11 +240,13 @@ class InnovationModel(mesa.Model):
     def _draw_exogenous(self, uncertain: bool) -> dict[str, Any]:
         exo = self.region.exogenous
         spread = exo.listing_window_spread if uncertain else 0.0
-        later_window = draw(exo.listing_window_later, self.rng, uncertain)
-        later_batch = draw(exo.little_giant_batch_later, self.rng, uncertain)
+        rng = self.streams.economy
+        later_window = draw(exo.listing_window_later, rng, uncertain)
+        later_batch = draw(exo.little_giant_batch_later, rng, uncertain)
         years = range(self.base_year + 1, self.horizon + 1)
         window = {
-            y: float(exo.listing_window.get(y, later_window)) * float(np.exp(self.rng.normal(0, spread)) if spread else 1.0)
+            y: float(exo.listing_window.get(y, later_window))
+            * float(np.exp(rng.normal(0, spread)) if spread else 1.0)
             for y in years
         }
         batch = {y: float(exo.little_giant_batch.get(y, later_batch)) for y in years}
@@ -228,14 +259,21 @@ class InnovationModel(mesa.Model):
         leave = tier_vector(p.leave_rate_base)
         promo = tier_vector(p.promotion_rate)
         grads = {
-            d: float(getattr(self.universities, f"students_{d}").sum()) * pu.graduation_rate[d] * pu.graduate_stay_share[d]
+            d: float(getattr(self.universities, f"students_{d}").sum())
+            * pu.graduation_rate[d]
+            * pu.graduate_stay_share[d]
             for d in ("bachelor", "master", "phd")
         }
         grad_in = np.zeros(len(TIERS))
         grad_in[TIERS.index("graduate")] = grads["bachelor"] + grads["master"]
         grad_in[TIERS.index("young")] = grads["phd"]
         promo_in = np.append(promo[1:] * stock[1:], 0.0)  # tier k gains from tier k+1
-        need = stock * (p.arrival_growth_base + leave + p.retirement_rate) - grad_in + promo * stock - promo_in
+        need = (
+            stock * (p.arrival_growth_base + leave + p.retirement_rate)
+            - grad_in
+            + promo * stock
+            - promo_in
+        )
         self.leave_base = leave
         self.arrivals_base = np.maximum(need, 0.0)
 
@@ -245,7 +283,7 @@ class InnovationModel(mesa.Model):
     @property
     def years_elapsed(self) -> float:
         """Years since the end of the base year."""
-        return self.year - self.base_year + (self.quarter % 4) / 4.0
+        return self.year - self.base_year - 1 + self.quarter / 4.0
 
     def talent_stock(self) -> int:
         """Talent persons in the city (sum of headcounts)."""
@@ -336,7 +374,9 @@ class InnovationModel(mesa.Model):
         self.new_listings = len(new_listed)
         firm.register_centres(self)
         firm.update_platforms(self)
-        firm.refresh_cultivation_pool(self, self.policy.levers.cultivation_pool_size if self.policy.active else 0)
+        firm.refresh_cultivation_pool(
+            self, self.policy.levers.cultivation_pool_size if self.policy.active else 0
+        )
         talent.promote(self)
         talent.book_programmes(self)
         fund.step_year(self)
@@ -368,7 +408,9 @@ class InnovationModel(mesa.Model):
             fam = LEVER_FAMILY_OF_COST.get(name)
             if fam:
                 family_cost[fam] += max(yuan, 0.0)
-        pol.effort = Government.adjust_effort(pol.effort, self.progress(), family_cost, lv.adjust_step)
+        pol.effort = Government.adjust_effort(
+            pol.effort, self.progress(), family_cost, lv.adjust_step
+        )
 
     def progress(self) -> dict[str, float]:
         """Progress of each target towards its next deadline (1 = on the straight-line path)."""
@@ -403,5 +445,3 @@ class InnovationModel(mesa.Model):
 
 def _kpi(model: InnovationModel, name: str) -> float:
     return model.kpi_values[name]
-
-

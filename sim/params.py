@@ -48,7 +48,12 @@ def param(
     """
     if minimum is None and low >= 0:
         minimum = 0.0
-    if maximum is None and unit in ("share", "probability", "share per year", "probability per year"):
+    if maximum is None and unit in (
+        "share",
+        "probability",
+        "share per year",
+        "probability per year",
+    ):
         maximum = 1.0
     meta = {
         "kind": "parameter",
@@ -96,7 +101,9 @@ def lever(
         "maximum": maximum,
     }
     if dataclasses.is_dataclass(default):
-        return dataclasses.field(default_factory=lambda: dataclasses.replace(default), metadata=meta)
+        return dataclasses.field(
+            default_factory=lambda: dataclasses.replace(default), metadata=meta
+        )
     return dataclasses.field(default=default, metadata=meta)
 
 

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from agents.categories import DEGREES, INDUSTRIES, OWNERSHIPS, TIERS, UNIVERSITY_KINDS, ZONES
-from agents.fund import CREDIT, GUIDANCE, VC, FundState
 from agents.firm import FirmState
+from agents.fund import CREDIT, GUIDANCE, VC, FundState
 from agents.talent import TalentState
 from agents.university import UniversityState
 from sim.config import ConfigError, RegionConfig
@@ -92,11 +92,15 @@ def load_base_state(region: RegionConfig) -> BaseState:
     df = pd.read_csv(path)
     for col in ("indicator", "value", "low", "high"):
         if col not in df.columns:
-            raise ConfigError(f"{path.name}: column {col!r} is missing; need indicator,value,low,high")
+            raise ConfigError(
+                f"{path.name}: column {col!r} is missing; need indicator,value,low,high"
+            )
     df = df.set_index("indicator")
     missing = [k for k in REQUIRED if k not in df.index]
     if missing:
-        raise ConfigError(f"{path.name}: indicator {missing[0]!r} is missing (required: {list(REQUIRED)})")
+        raise ConfigError(
+            f"{path.name}: indicator {missing[0]!r} is missing (required: {list(REQUIRED)})"
+        )
     out = {}
     for name in ("value", "low", "high"):
         col = pd.to_numeric(df[name], errors="coerce")
@@ -104,7 +108,9 @@ def load_base_state(region: RegionConfig) -> BaseState:
         for key, factor in REQUIRED.items():
             v = col.get(key)
             if v is None or not np.isfinite(v):
-                raise ConfigError(f"{path.name}: {key}.{name}={df.loc[key, name]!r} is not a number")
+                raise ConfigError(
+                    f"{path.name}: {key}.{name}={df.loc[key, name]!r} is not a number"
+                )
             if v < 0:
                 raise ConfigError(f"{path.name}: {key}.{name}={v} is negative; stocks must be >= 0")
             vals[key] = float(v) * factor
@@ -125,7 +131,9 @@ def _allocate(rng: np.random.Generator, total: int, weights: np.ndarray) -> np.n
     return rng.multinomial(total, w / w.sum())
 
 
-def _pick(rng: np.random.Generator, candidates: np.ndarray, n: int, weights: np.ndarray) -> np.ndarray:
+def _pick(
+    rng: np.random.Generator, candidates: np.ndarray, n: int, weights: np.ndarray
+) -> np.ndarray:
     n = min(n, len(candidates))
     if n <= 0:
         return np.empty(0, np.int64)
@@ -182,7 +190,9 @@ def build_firms(region: RegionConfig, base: BaseState, rng: np.random.Generator)
     lg = _pick(rng, rows[private], int(round(base["little_giants"])), np.sqrt(revenue[private]))
     f.little_giant[lg] = True
     f.age[lg] = np.maximum(f.age[lg], 3.0)
-    f.centre_type[_pick(rng, rows[f.rd_real >= fb.centre_upgrade_min_rd_yuan], int(round(base["five_type_rd_centres"])), np.ones(n))] = 3
+    big = rows[f.rd_real >= fb.centre_upgrade_min_rd_yuan]
+    registered = _pick(rng, big, int(round(base["five_type_rd_centres"])), np.ones(len(big)))
+    f.centre_type[registered] = 3  # pre-existing centres count as upgraded enterprise centres
     return f
 
 
@@ -203,7 +213,9 @@ def platform_split(region: RegionConfig, base: BaseState) -> dict[str, int]:
     }
 
 
-def build_universities(region: RegionConfig, base: BaseState, rng: np.random.Generator) -> UniversityState:
+def build_universities(
+    region: RegionConfig, base: BaseState, rng: np.random.Generator
+) -> UniversityState:
     """Base-year universities, institutes, new-type institutions and flagship labs."""
     pop = region.population
     counts = {
@@ -212,7 +224,12 @@ def build_universities(region: RegionConfig, base: BaseState, rng: np.random.Gen
         "new_type_institution": pop.new_type_institutions,
         "flagship_lab": pop.flagship_labs,
     }
-    researcher_share = {"university": 0.6, "research_institute": 0.25, "new_type_institution": 0.1, "flagship_lab": 0.05}
+    researcher_share = {
+        "university": 0.6,
+        "research_institute": 0.25,
+        "new_type_institution": 0.1,
+        "flagship_lab": 0.05,
+    }
     kinds = np.concatenate([np.full(c, UNIVERSITY_KINDS.index(k)) for k, c in counts.items()])
     n = len(kinds)
     u = UniversityState(capacity=n)
@@ -235,8 +252,13 @@ def build_universities(region: RegionConfig, base: BaseState, rng: np.random.Gen
     return u
 
 
-def place_platforms(region: RegionConfig, base: BaseState, firms: FirmState, univ: UniversityState,
-                    rng: np.random.Generator) -> None:  # fmt: skip
+def place_platforms(
+    region: RegionConfig,
+    base: BaseState,
+    firms: FirmState,
+    univ: UniversityState,
+    rng: np.random.Generator,
+) -> None:
     """Host the base-year platforms: firms in proportion to R&D, universities to researchers."""
     split = platform_split(region, base)
     prov = split["provincial_municipal"]
@@ -244,8 +266,12 @@ def place_platforms(region: RegionConfig, base: BaseState, firms: FirmState, uni
     firms.platforms[:] = _allocate(rng, n_firm, firms.rd_real)
     univ.platforms[:] = _allocate(rng, prov - n_firm, univ.researchers)
     univ.national_key_labs[:] = _allocate(rng, split["national_key_lab"], univ.researchers)
-    firms.national_innovation_centre[:] = _allocate(rng, split["national_innovation_centre"], firms.rd_real)
-    firms.national_enterprise_tech_centre[:] = _allocate(rng, split["national_enterprise_tech_centre"], firms.rd_real)
+    firms.national_innovation_centre[:] = _allocate(
+        rng, split["national_innovation_centre"], firms.rd_real
+    )
+    firms.national_enterprise_tech_centre[:] = _allocate(
+        rng, split["national_enterprise_tech_centre"], firms.rd_real
+    )
     other = split["other_national"]
     firms.other_national[:] = _allocate(rng, other // 2, firms.rd_real)
     univ.national_platforms[:] = _allocate(rng, other - other // 2, univ.researchers)
@@ -263,8 +289,9 @@ OWNER_SHARE_BY_TIER = np.array([0.9, 0.8, 0.6, 0.35, 0.1])
 """Share of base-year talent owning a home in the city, by tier (assumption)."""
 
 
-def build_talent(region: RegionConfig, base: BaseState, people_per_agent: int,
-                 rng: np.random.Generator) -> TalentState:  # fmt: skip
+def build_talent(
+    region: RegionConfig, base: BaseState, people_per_agent: int, rng: np.random.Generator
+) -> TalentState:
     """Base-year talent agents: ``people_per_agent`` persons each, tier by tier."""
     stock = tier_stocks(region, base)
     n_by_tier = -(-stock // people_per_agent)
@@ -276,11 +303,15 @@ def build_talent(region: RegionConfig, base: BaseState, people_per_agent: int,
         heads = np.full(n, people_per_agent, np.int64)
         heads[-1] = persons - people_per_agent * (n - 1)
         t.append(
-            int(n), tier=k, headcount=heads, employer=-1,
+            int(n),
+            tier=k,
+            headcount=heads,
+            employer=-1,
             wage=wages[TIERS[k]] * rng.lognormal(-0.03125, 0.25, n),
-            years_in_city=rng.exponential(6.0, n), owner=rng.random(n) < OWNER_SHARE_BY_TIER[k],
+            years_in_city=rng.exponential(6.0, n),
+            owner=rng.random(n) < OWNER_SHARE_BY_TIER[k],
             arrived_year=region.base_year,
-        )  # fmt: skip
+        )
     return t
 
 
@@ -288,8 +319,14 @@ def build_funds(region: RegionConfig, rng: np.random.Generator) -> FundState:
     """The guidance fund, the VC/angel funds and the knowledge-value credit programme."""
     pop = region.population
     f = FundState(capacity=pop.vc_funds + 64)
-    g = f.append(1, kind=GUIDANCE, cash=pop.guidance_fund_capital_yuan, inflow=pop.guidance_fund_capital_yuan,
-                 capital=pop.guidance_fund_capital_yuan, public_share=1.0)  # fmt: skip
+    g = f.append(
+        1,
+        kind=GUIDANCE,
+        cash=pop.guidance_fund_capital_yuan,
+        inflow=pop.guidance_fund_capital_yuan,
+        capital=pop.guidance_fund_capital_yuan,
+        public_share=1.0,
+    )
     w = rng.lognormal(0.0, 1.0, pop.vc_funds)
     cap = pop.vc_capital_yuan * w / w.sum()
     f.append(pop.vc_funds, kind=VC, capital=cap, cash=0.5 * cap, inflow=0.5 * cap)

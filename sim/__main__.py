@@ -1,0 +1,59 @@
+"""The Hydra entry point: ``python -m sim [overrides]`` runs an ensemble and writes its results.
+
+Examples:
+    python -m sim                                   # enacted_2023, 100 replicates
+    python -m sim levers=baseline run.replicates=20
+    python -m sim -m levers=baseline,enacted_2023   # one job per setting (multirun)
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from sim.compose import register_schema
+from sim.config import ConfigError, to_sim_config
+from sim.ensemble import run_ensemble
+from sim.outputs import write_results
+from sim.region import load_base_state
+from sim.targets import format_table
+
+log = logging.getLogger("sim")
+register_schema()
+
+
+@hydra.main(config_path="pkg://conf", config_name="config", version_base="1.3")
+def main(dcfg: DictConfig) -> None:
+    """Validate the config, run the ensemble, write the results and print reachability."""
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    try:
+        cfg = to_sim_config(dcfg)
+        load_base_state(cfg.region)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    lv = cfg.levers.name
+    print(f"levers={lv} region={cfg.region.name} replicates={cfg.run.replicates} -> {out_dir}")
+    start = time.perf_counter()
+    result = run_ensemble(cfg)
+    for err in result.errors:
+        log.error(err)
+    tables = write_results(out_dir, cfg, result)
+    if cfg.run.plots:
+        from scenarios.report import fan_charts
+
+        fan_charts(result.kpis, cfg.targets.targets, out_dir)
+    print(format_table(tables["reachability"]))
+    elapsed = time.perf_counter() - start
+    print(f"{cfg.run.replicates} replicates in {elapsed:.1f} s; results in {out_dir}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Ensembles: replicate seeds from a SeedSequence, a process pool, tidy results.
+
+Every replicate ``r`` of a run uses ``SeedSequence(run.seed).spawn(replicates)[r]``, so two
+settings run with the same ``run.seed`` share their random numbers replicate by replicate (common
+random numbers). Worker processes (started by a fork server, so no threads are forked) are reused
+across replicates; each builds the base-year population once and replicates only clone it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from sim.config import KPI_IDS, SimConfig
+from sim.model import InnovationModel
+
+
+def replicate_seeds(root_seed: int, replicates: int) -> list[np.random.SeedSequence]:
+    """One independent SeedSequence per replicate, spawned from the root seed."""
+    return np.random.SeedSequence(root_seed).spawn(replicates)
+
+
+@dataclass
+class ReplicateResult:
+    """Tidy output of one replicate (or the error that stopped it)."""
+
+    replicate: int
+    kpis: pd.DataFrame | None = None
+    costs: pd.DataFrame | None = None
+    flows: pd.DataFrame | None = None
+    error: str | None = None
+
+
+@dataclass
+class EnsembleResult:
+    """All replicates of one setting."""
+
+    kpis: pd.DataFrame
+    costs: pd.DataFrame
+    flows: pd.DataFrame
+    seeds: pd.DataFrame
+    errors: list[str] = field(default_factory=list)
+
+
+def run_replicate(cfg: SimConfig, replicate: int) -> ReplicateResult:
+    """Run one replicate to the horizon and return its KPIs, costs and talent flows."""
+    seed = replicate_seeds(cfg.run.seed, replicate + 1)[replicate]
+    try:
+        model = InnovationModel(cfg, rng=np.random.default_rng(seed))
+        while model.running:
+            model.step()
+    except Exception as err:  # reported with the seed; the ensemble goes on
+        where = f"seed {cfg.run.seed}, spawn key {seed.spawn_key}, levers {cfg.levers.name}"
+        msg = f"replicate {replicate} ({where}) failed: {err!r}"
+        return ReplicateResult(replicate, error=msg + "\n" + traceback.format_exc(limit=3))
+    wide = model.kpi_frame()
+    kpis = (
+        wide[list(KPI_IDS)].reset_index().melt(id_vars="year", var_name="kpi", value_name="value")
+    )
+    kpis.insert(0, "replicate", replicate)
+    costs = pd.DataFrame(model.cost_records(), columns=["year", "lever", "yuan"])
+    costs.insert(0, "replicate", replicate)
+    flows = pd.DataFrame(model.flows.history)
+    flows.insert(0, "replicate", replicate)
+    return ReplicateResult(replicate, kpis, costs, flows)
+
+
+def _warm(cfg: SimConfig) -> None:
+    """Worker initialiser: build (and cache) the base-year population once per process."""
+    InnovationModel(cfg)
+
+
+def _worker(args: tuple[SimConfig, int]) -> ReplicateResult:
+    return run_replicate(*args)
+
+
+def default_workers(requested: int, tasks: int) -> int:
+    """Processes to use: ``requested`` or all cores (0), never more than tasks."""
+    n = requested or os.cpu_count() or 1
+    return max(1, min(n, tasks))
+
+
+def run_ensemble(cfg: SimConfig, progress: bool | None = None) -> EnsembleResult:
+    """Run ``cfg.run.replicates`` replicates on a process pool.
+
+    Args:
+        cfg: Validated config.
+        progress: Show a progress bar (default: ``cfg.run.progress``).
+
+    Returns:
+        Tidy KPIs (replicate, year, kpi, value), costs, flows, seeds and any replicate errors.
+    """
+    n = cfg.run.replicates
+    workers = default_workers(cfg.run.workers, n)
+    show = cfg.run.progress if progress is None else progress
+    results: list[ReplicateResult] = []
+    bar = tqdm(total=n, desc="replicates", unit="run", disable=not show)
+    if workers == 1:
+        _warm(cfg)
+        for r in range(n):
+            results.append(run_replicate(cfg, r))
+            bar.update()
+    else:
+        ctx = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(
+            workers, mp_context=ctx, initializer=_warm, initargs=(cfg,)
+        ) as pool:
+            futures = [pool.submit(_worker, (cfg, r)) for r in range(n)]
+            for fut in as_completed(futures):
+                results.append(fut.result())
+                bar.update()
+    bar.close()
+    results.sort(key=lambda r: r.replicate)
+    ok = [r for r in results if r.error is None]
+    errors = [r.error for r in results if r.error is not None]
+    if not ok:
+        raise RuntimeError("every replicate failed; first error:\n" + errors[0])
+    seeds = replicate_seeds(cfg.run.seed, n)
+    seed_table = pd.DataFrame(
+        {
+            "replicate": range(n),
+            "root_seed": cfg.run.seed,
+            "spawn_key": [s.spawn_key[0] for s in seeds],
+            "status": ["ok" if r.error is None else "failed" for r in results],
+        }
+    )
+    return EnsembleResult(
+        kpis=pd.concat([r.kpis for r in ok], ignore_index=True),
+        costs=pd.concat([r.costs for r in ok], ignore_index=True),
+        flows=pd.concat([r.flows for r in ok], ignore_index=True),
+        seeds=seed_table,
+        errors=errors,
+    )

@@ -1,0 +1,70 @@
+"""Write run results atomically (temporary file, then rename) with provenance."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from sim.compose import to_yaml
+from sim.config import SimConfig
+from sim.ensemble import EnsembleResult
+from sim.targets import reachability, summary
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` through a temporary file in the same directory, then rename it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def model_version() -> str:
+    """Git commit of the source tree when available, else the package version."""
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+        )
+        if out.returncode == 0:
+            return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("innovation-ecosystem-sim")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def write_results(out_dir: Path, cfg: SimConfig, result: EnsembleResult) -> dict[str, pd.DataFrame]:
+    """Write kpis.parquet, summary.csv, reachability.csv, costs.csv, seeds.csv and the config.
+
+    Returns:
+        The tables written, by name.
+    """
+    out_dir = Path(out_dir)
+    reach = reachability(result.kpis, cfg.targets.targets)
+    summ = summary(result.kpis)
+    costs = result.costs.groupby(["year", "lever"], as_index=False)["yuan"].mean()
+    tables = {"reachability": reach, "summary": summ, "costs": costs}
+    atomic_write(out_dir / "kpis.parquet", lambda p: result.kpis.to_parquet(p, index=False))
+    atomic_write(out_dir / "summary.csv", lambda p: summ.to_csv(p, index=False))
+    atomic_write(out_dir / "reachability.csv", lambda p: reach.to_csv(p, index=False))
+    atomic_write(out_dir / "costs.csv", lambda p: costs.to_csv(p, index=False))
+    atomic_write(out_dir / "seeds.csv", lambda p: result.seeds.to_csv(p, index=False))
+    atomic_write(out_dir / "talent_flows.csv", lambda p: result.flows.to_csv(p, index=False))
+    header = f"# model_version: {model_version()}\n"
+    atomic_write(out_dir / "config.yaml", lambda p: p.write_text(header + to_yaml(cfg)))
+    return tables
