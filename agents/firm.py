@@ -24,6 +24,8 @@ CENTRE_CODE = {name: i + 1 for i, name in enumerate(CENTRE_TYPES)}
 class FirmState(Population):
     """Columns of the firm population."""
 
+    defaults = {"cost_response": 1.0}
+
     schema = {
         "industry": np.int8,
         "zone": np.int8,
@@ -32,6 +34,7 @@ class FirmState(Population):
         "employees": np.float64,
         "rd_staff": np.float64,  # FTE
         "rd_intensity_target": np.float64,  # desired real R&D / revenue at reference user cost
+        "cost_response": np.float64,  # factor on R&D from the user cost, adjusting partially
         "rd_real": np.float64,  # yuan per year (annual rate)
         "rd_reported": np.float64,  # yuan per year, incl. relabelled spending of HTEs
         "rd_last_year": np.float64,  # reported R&D of the previous calendar year
@@ -115,27 +118,33 @@ def capped_marginal_rate(rate: float, cap_yuan: np.ndarray, base_yuan: np.ndarra
     return np.where(rate * base_yuan < cap_yuan, rate, 0.0)
 
 
-def desired_rd(
-    revenue: np.ndarray, intensity: np.ndarray, cost: np.ndarray, cost_ref: np.ndarray, elast: float
-) -> np.ndarray:
-    """Long-run desired real R&D: intensity x revenue, scaled by the user-cost response.
+def long_run_response(cost: np.ndarray, cost_ref: np.ndarray, elast: float) -> np.ndarray:
+    """Long-run factor on R&D from the user cost: ``(cost / cost_ref) ** elasticity``.
 
     Args:
-        revenue: Yuan per year.
-        intensity: Desired R&D / revenue at the reference user cost.
-        cost: Current user cost.
+        cost: Current user cost per firm.
         cost_ref: User cost under the base-year (reference) policy.
         elast: Long-run user-cost elasticity (negative).
 
     Returns:
-        Desired real R&D, yuan per year.
+        Factor multiplying the firm's R&D at the reference user cost (1 when nothing changed).
     """
-    return intensity * revenue * (cost / cost_ref) ** elast
+    return (cost / cost_ref) ** elast
 
 
-def adjust_rd(rd: np.ndarray, target: np.ndarray, speed_per_quarter: float) -> np.ndarray:
-    """Partial (log) adjustment of R&D towards its target: short-run = speed x long-run effect."""
-    return rd * (np.maximum(target, 1.0) / np.maximum(rd, 1.0)) ** speed_per_quarter
+def adjust_rd(current: np.ndarray, target: np.ndarray, speed_per_quarter: float) -> np.ndarray:
+    """Partial adjustment in logs: move ``speed`` of the way from ``current`` to ``target``.
+
+    Applied to the user-cost response, it makes the short-run elasticity ``speed`` times the
+    long-run one (Bloom, Griffith & Van Reenen 2002), while R&D still scales with revenue at once.
+    """
+    now = np.maximum(current, 1e-12)
+    return now * (np.maximum(target, 1e-12) / now) ** speed_per_quarter
+
+
+def desired_rd(revenue: np.ndarray, intensity: np.ndarray, response: np.ndarray) -> np.ndarray:
+    """Own R&D budget: intensity at the reference user cost x revenue x the cost response."""
+    return intensity * revenue * response
 
 
 def spend_awards(pool: np.ndarray, crowding_out: float) -> tuple[np.ndarray, np.ndarray]:
@@ -261,13 +270,12 @@ def step_quarter(model: InnovationModel) -> None:
     cost_ref = user_cost(
         tax_ref, ref.super_deduction_rate, marginal_support(model, idx, ref, scaled=False)
     )
-    target = desired_rd(
-        f.revenue[idx], f.rd_intensity_target[idx], cost, cost_ref, p.rd_elasticity_long_run
-    )
+    response = long_run_response(cost, cost_ref, p.rd_elasticity_long_run)
     speed_q = 1.0 - (1.0 - p.rd_adjustment_speed) ** 0.25
-    own = adjust_rd(f.rd_real[idx], target, speed_q)
+    f.cost_response[idx] = adjust_rd(f.cost_response[idx], response, speed_q)
+    own = desired_rd(f.revenue[idx], f.rd_intensity_target[idx], f.cost_response[idx])
     extra, f.award_pool[idx] = spend_awards(f.award_pool[idx], p.subsidy_crowding_out)
-    # High-tech firms keep (reported) R&D at the certification notch (bunching, Chen et al. 2021).
+    # High-tech firms budget R&D at least at the certification notch (bunching, Chen et al. 2021).
     notch = p.hte_rd_intensity_threshold * (1 - p.relabel_share_hte) * f.revenue[idx]
     own = np.where(f.high_tech[idx], np.maximum(own, notch), own)
     desired = own + extra
@@ -276,7 +284,10 @@ def step_quarter(model: InnovationModel) -> None:
     rd = np.where(own > 0, own * fill, 0.0) + extra * fill
     f.rd_real[idx] = rd
     f.rd_staff[idx] = rd / p.rd_cost_per_fte_yuan
-    f.rd_reported[idx] = reported_rd(rd, f.high_tech[idx], p.relabel_share_hte)
+    reported = reported_rd(rd, f.high_tech[idx], p.relabel_share_hte)
+    # Short of staff, high-tech firms relabel more to stay at the notch.
+    threshold = p.hte_rd_intensity_threshold * f.revenue[idx]
+    f.rd_reported[idx] = np.where(f.high_tech[idx], np.maximum(reported, threshold), reported)
     f.rd_this_year[idx] += f.rd_reported[idx] / 4.0
     _book_tax_expenditure(model, idx, tax)
     # Innovation and knowledge.
@@ -297,7 +308,9 @@ def step_quarter(model: InnovationModel) -> None:
     )
     f.employees[idx] = f.revenue[idx] / model.region.population.revenue_per_employee_yuan
     f.age[idx] += 0.25
-    scale = p.exit_hazard_scale * np.where(f.listed[idx], 0.2, 1.0)
+    size = np.maximum(f.revenue[idx], 1.0) / model.firm_size_ref
+    size_factor = np.minimum(size**-p.exit_size_exponent, 3.0)
+    scale = p.exit_hazard_scale * np.where(f.listed[idx], 0.2, 1.0) * size_factor
     gone = idx[exit_draws(rng, f.age[idx], p.exit_hazard_by_age, scale)]
     if len(gone):
         model.on_firm_exit(gone)
@@ -348,7 +361,8 @@ def update_high_tech(model: InnovationModel) -> None:
     """Year end: certification of high-tech enterprises (R&D-intensity notch) and loss of status."""
     f, p, rng = model.firms, model.behaviour.firm, model.streams.firm
     idx = f.live()
-    potential = f.rd_real[idx] / (1.0 - p.relabel_share_hte) / np.maximum(f.revenue[idx], 1.0)
+    potential = np.maximum(f.rd_real[idx] / (1.0 - p.relabel_share_hte), f.rd_reported[idx])
+    potential = potential / np.maximum(f.revenue[idx], 1.0)
     above_notch = potential >= p.hte_rd_intensity_threshold
     eligible = above_notch & (f.knowledge[idx] >= p.hte_knowledge_min_m_yuan * 1e6)
     hte = f.high_tech[idx]

@@ -23,6 +23,7 @@ class Population:
     """
 
     schema: ClassVar[dict[str, Any]] = {}
+    defaults: ClassVar[dict[str, Any]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -47,7 +48,7 @@ class Population:
 
         Args:
             n: Number of rows.
-            **values: Column values; unnamed columns start at zero.
+            **values: Column values; unnamed columns take ``defaults`` or zero.
 
         Returns:
             The new row indices.
@@ -63,7 +64,7 @@ class Population:
                 grown[: self.n] = arr[: self.n]
                 self._data[name] = grown
         for name, arr in self._data.items():
-            arr[start:stop] = values.get(name, 0)
+            arr[start:stop] = values.get(name, self.defaults.get(name, 0))
         self._data["alive"][start:stop] = True
         self.n = stop
         self.agents.extend([None] * n)

@@ -77,7 +77,7 @@ class FirmBehaviour:
         minimum=-5.0,
         maximum=0.0,
         source="Bloom, Griffith & Van Reenen (2002) LR about -1.0; Chen et al. (2021) real 1.14",
-        rule="firm.desired_rd",
+        rule="firm.cost_response",
     )
     rd_adjustment_speed: float = param(
         0.1,
@@ -85,7 +85,7 @@ class FirmBehaviour:
         high=0.4,
         unit="share per year",
         source="SR/LR elasticity ratio -0.1/-1.0, Bloom, Griffith & Van Reenen (2002)",
-        rule="firm.adjust_rd",
+        rule="firm.cost_response",
     )
     subsidy_crowding_out: float = param(
         0.25,
@@ -191,6 +191,14 @@ class FirmBehaviour:
         source="calibrated; innovative firms survive longer than all enterprises",
         rule="firm.exit",
     )
+    exit_size_exponent: float = param(
+        0.3,
+        low=0.0,
+        high=0.6,
+        unit="exponent",
+        source="assumption; larger firms survive more (SAIC 2013)",
+        rule="firm.exit",
+    )
     hte_rd_intensity_threshold: float = param(
         0.03,
         low=0.03,
@@ -200,7 +208,7 @@ class FirmBehaviour:
         rule="firm.high_tech_status",
     )
     hte_application_rate: float = param(
-        0.30,
+        0.5,
         low=0.1,
         high=0.6,
         unit="probability per year",
@@ -216,7 +224,7 @@ class FirmBehaviour:
         rule="firm.high_tech_status",
     )
     hte_knowledge_min_m_yuan: float = param(
-        0.3,
+        0.1,
         low=0.2,
         high=5.0,
         unit="million yuan of knowledge stock",
@@ -508,7 +516,7 @@ class TalentBehaviour:
         rule="talent.utility",
     )
     job_weight: float = param(
-        1.5,
+        0.5,
         low=0.0,
         high=4.0,
         unit="logit coefficient on vacancy rate",
@@ -720,11 +728,19 @@ class MarketBehaviour:
     """Parameters of the labour market, clusters and the economy."""
 
     rd_labour_slack: float = param(
-        0.05,
+        0.10,
         low=0.0,
         high=0.2,
         unit="share",
         source="assumption; unfilled-post buffer of the R&D labour pool at base",
+        rule="labour_market.fill",
+    )
+    rd_participation_response: float = param(
+        1.0,
+        low=0.0,
+        high=2.0,
+        unit="share of the vacancy rate closed per year",
+        source="assumption; scarce R&D posts draw talent from other jobs over time",
         rule="labour_market.fill",
     )
     cluster_win_rate: float = param(

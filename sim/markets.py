@@ -24,9 +24,10 @@ class LabourMarket:
     """R&D labour: firms' posts (FTE) against the R&D-capable talent pool.
 
     Supply is the base-year R&D workforce (base demand plus a slack share) scaled by the stock of
-    R&D-capable talent (top to young researchers). When demand exceeds supply every firm fills the
-    same share of its posts; unfilled posts cap real R&D and raise the vacancy rate that attracts
-    talent.
+    R&D-capable talent (top to young researchers) and by a participation factor: while posts stay
+    unfilled, a growing share of that talent moves into R&D jobs (``rd_participation_response`` of
+    the vacancy rate per year). When demand exceeds supply every firm fills the same share of its
+    posts; unfilled posts cap real R&D and raise the vacancy rate that attracts talent.
     """
 
     def __init__(self, model: InnovationModel, base_demand_fte: float) -> None:
@@ -37,16 +38,20 @@ class LabourMarket:
         self.vacancy_rate_base = 0.0
         self.vacancy_rate = 0.0
         self.fill_rate = 1.0
+        self.participation = 1.0
 
     def supply(self) -> float:
         """R&D posts the city's talent can fill now (FTE)."""
-        return self.supply_base * self.model.rd_talent_stock() / self.rd_talent_base
+        ratio = self.model.rd_talent_stock() / self.rd_talent_base
+        return self.supply_base * ratio * self.participation
 
     def fill(self, demand_fte: float) -> float:
         """Clear the market for this quarter; returns the share of posts filled."""
         supply = self.supply()
         self.fill_rate = 1.0 if demand_fte <= supply else supply / demand_fte
         self.vacancy_rate = 1.0 - self.fill_rate
+        response = self.model.behaviour.market.rd_participation_response
+        self.participation *= 1.0 + response / 4.0 * self.vacancy_rate
         return self.fill_rate
 
     def assign_employers(self, rows: np.ndarray) -> None:

@@ -27,12 +27,17 @@ def test_capped_marginal_rate():
     np.testing.assert_array_equal(rate, [0.1, 0.1, 0.0])
 
 
-def test_desired_rd_elasticity_minus_one():
+def test_long_run_response_elasticity_minus_one():
     rev, inten = np.array([1e8]), np.array([0.04])
-    at_ref = firm.desired_rd(rev, inten, np.array([0.7]), np.array([0.7]), -1.0)
-    halved = firm.desired_rd(rev, inten, np.array([0.35]), np.array([0.7]), -1.0)
-    assert at_ref[0] == pytest.approx(4e6)
-    assert halved[0] == pytest.approx(2 * at_ref[0])
+    same = firm.long_run_response(np.array([0.7]), np.array([0.7]), -1.0)
+    halved = firm.long_run_response(np.array([0.35]), np.array([0.7]), -1.0)
+    assert same[0] == 1.0
+    assert firm.desired_rd(rev, inten, same)[0] == pytest.approx(4e6)
+    assert firm.desired_rd(rev, inten, halved)[0] == pytest.approx(2 * 4e6)
+
+
+def test_adjust_rd_works_for_factors_below_one():
+    np.testing.assert_allclose(firm.adjust_rd(np.array([1.0]), np.array([0.25]), 0.5), [0.5])
 
 
 def test_adjust_rd_log_partial_adjustment():

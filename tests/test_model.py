@@ -154,3 +154,29 @@ def test_no_local_levers_cost_nothing_locally():
     assert (m.kpi_frame()["public_cost"] <= 0).all()
     national = sum(v for _, k, v in m.cost_records() if k == "national_super_deduction")
     assert national > 0
+
+
+def test_budget_cap_rations_local_spending():
+    from sim.compose import load_config
+
+    free = run_model(load_config(FAST), seed=6)
+    cap = 2.0e9
+    capped = run_model(load_config([*FAST, f"levers.budget_cap_yuan_per_year={cap}"]), seed=6)
+    spend_free = free.kpi_frame()["public_cost"].loc[2025:] * 1e8
+    spend_capped = capped.kpi_frame()["public_cost"].loc[2025:] * 1e8
+    assert (spend_free > 2 * cap).all()  # the cap binds
+    assert capped.policy.ration < 0.6
+    assert (spend_capped < 0.7 * spend_free).all()
+
+
+def test_evaluate_and_adjust_shifts_effort_towards_lagging_targets():
+    from sim.compose import load_config
+
+    cfg = load_config([*FAST, "levers.evaluate_and_adjust=true", "levers.adjust_step=0.2"])
+    m = run_model(cfg, seed=7)
+    effort, progress = m.policy.effort, m.progress()
+    assert progress["rd_centres"] < 1 < progress["talent"]  # centres lag, talent leads
+    assert effort["A"] > 1.0 > effort["F"]  # so R&D-centre levers gained at housing's expense
+    assert all(0.25 <= v <= 4.0 for v in effort.values())
+    fixed = run_model(load_config(FAST), seed=7)
+    assert fixed.policy.effort == dict.fromkeys(effort, 1.0)
