@@ -46,10 +46,11 @@ def fan_chart(
         )
     ax.plot(q.index, q[0.5], color="tab:blue", lw=2, label="median")
     for t in targets:
+        kind = "target" if t.kind == "target" else t.kind.replace("_", "-")
         ax.scatter([t.year], [t.threshold], marker="D", color="tab:red", zorder=5)
         ax.axhline(t.threshold, color="tab:red", ls="--", lw=0.8)
         ax.annotate(
-            f"target {t.year}: {t.threshold:g}",
+            f"{kind} {t.year}: {t.threshold:g}",
             (t.year, t.threshold),
             textcoords="offset points",
             xytext=(-90, 6),

@@ -1191,7 +1191,7 @@ class RunConfig:
     replicates: int = 100
     seed: int = 20230801
     horizon: int = 2030
-    people_per_agent: int = 100
+    people_per_agent: int = 200
     workers: int = 0
     exogenous_uncertainty: bool = True
     base_state_uncertainty: bool = False
