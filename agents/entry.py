@@ -84,7 +84,7 @@ def _new_tech_firms(model: InnovationModel, n: int, fund_backed: bool = False) -
         rd_real=intensity * revenue,
         rd_reported=intensity * revenue,
         rd_last_year=intensity * revenue,
-        tech_sme=rng.random(n) < 0.5,
+        tech_sme=rng.random(n) < model.behaviour.entry.startup_tech_sme_share,
         fund_backed=fund_backed,
     )
 

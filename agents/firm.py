@@ -364,7 +364,9 @@ def update_high_tech(model: InnovationModel) -> None:
     potential = np.maximum(f.rd_real[idx] / (1.0 - p.relabel_share_hte), f.rd_reported[idx])
     potential = potential / np.maximum(f.revenue[idx], 1.0)
     above_notch = potential >= p.hte_rd_intensity_threshold
-    eligible = above_notch & (f.knowledge[idx] >= p.hte_knowledge_min_m_yuan * 1e6)
+    # Firms close enough below the notch raise (or relabel) R&D to reach it when they apply.
+    within_reach = potential >= p.hte_reach_share * p.hte_rd_intensity_threshold
+    eligible = within_reach & (f.knowledge[idx] >= p.hte_knowledge_min_m_yuan * 1e6)
     hte = f.high_tech[idx]
     gain = ~hte & eligible & (rng.random(len(idx)) < p.hte_application_rate)
     # Certificates last three years: a third come up for renewal each year.
@@ -375,7 +377,12 @@ def update_high_tech(model: InnovationModel) -> None:
     f.high_tech[idx[lose]] = False
     small = (f.employees[idx] <= 500) & (f.revenue[idx] <= 2e8)
     sme = f.tech_sme[idx]
-    join = ~sme & small & (f.knowledge[idx] > 0) & (rng.random(len(idx)) < p.hte_application_rate)
+    join = (
+        ~sme
+        & small
+        & (f.knowledge[idx] > 0)
+        & (rng.random(len(idx)) < p.tech_sme_registration_rate)
+    )
     f.tech_sme[idx[join]] = True
     f.tech_sme[idx[sme & ~small]] = False
 

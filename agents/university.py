@@ -110,7 +110,9 @@ def step_year(model: InnovationModel) -> None:
     mult = transfer_multiplier(
         support, ref.tech_transfer_support_yuan_per_year, p.transfer_support_elasticity
     )
-    u.contract_turnover[idx] = u.research_output[idx] * p.transfer_turnover_per_output_yuan * mult
+    market = model.transfer_market_depth()
+    turnover = u.research_output[idx] * p.transfer_turnover_per_output_yuan * mult * market
+    u.contract_turnover[idx] = turnover
     u.licences[idx] = u.research_output[idx] * 0.02 * mult
     spin = rng.poisson(u.research_output[idx] / 1000.0 * p.spinoffs_per_1000_output * mult)
     u.spinoffs[idx] += spin

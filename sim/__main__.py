@@ -2,6 +2,7 @@
 
 Examples:
     python -m sim                                   # enacted_2023, 100 replicates
+    python -m sim mode=backtest run.horizon=2025    # projections 2023-2025 -> backtest.csv
     python -m sim levers=baseline run.replicates=20
     python -m sim -m levers=baseline,enacted_2023   # one job per setting (multirun)
 """
@@ -20,11 +21,12 @@ from omegaconf import DictConfig
 from sim.compose import register_schema
 from sim.config import ConfigError, to_sim_config
 from sim.ensemble import run_ensemble
-from sim.outputs import write_results
+from sim.outputs import write_backtest, write_results
 from sim.region import load_base_state
 from sim.targets import format_table
 
 log = logging.getLogger("sim")
+BACKTEST_SHOWN = ("rd_expenditure", "high_tech_enterprises", "listed", "little_giants", "talent")
 register_schema()
 
 
@@ -45,6 +47,15 @@ def main(dcfg: DictConfig) -> None:
     result = run_ensemble(cfg)
     for err in result.errors:
         log.error(err)
+    if cfg.mode == "backtest":
+        table = write_backtest(out_dir, cfg, result)
+        wide = table[table.kpi.isin(BACKTEST_SHOWN)].pivot(
+            index="year", columns="kpi", values="p50"
+        )
+        print("median projections (backtest.csv has p05/p50/p95 for every KPI):")
+        print(wide.round(1).to_string())
+        print(f"{cfg.run.replicates} replicates in {time.perf_counter() - start:.1f} s; {out_dir}")
+        return
     tables = write_results(out_dir, cfg, result)
     if cfg.run.plots:
         from scenarios.report import fan_charts

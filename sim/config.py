@@ -116,7 +116,7 @@ class FirmBehaviour:
         low=0.02,
         high=0.3,
         unit="per million yuan of quarterly real R&D",
-        source="calibrated; prior 0.28 invention grants per m yuan (CNIPA/NBS 2023)",
+        source="hand-set (not yet fitted); prior 0.28 invention grants per m yuan (CNIPA/NBS 2023)",
         rule="firm.innovation_draws",
     )
     innovation_growth_boost: float = param(
@@ -140,7 +140,7 @@ class FirmBehaviour:
         low=0.0,
         high=1.0,
         unit="innovation-rate multiplier at base",
-        source="calibrated; local university knowledge flows, Belenzon & Schankerman (2013)",
+        source="hand-set; local university knowledge flows, Belenzon & Schankerman (2013)",
         rule="spillovers.firm_multiplier",
     )
     spillover_platform_weight: float = param(
@@ -148,7 +148,7 @@ class FirmBehaviour:
         low=0.0,
         high=1.0,
         unit="innovation-rate multiplier at base",
-        source="calibrated; assumption that platforms act like local public research",
+        source="hand-set; assumption that platforms act like local public research",
         rule="spillovers.firm_multiplier",
     )
     spillover_industry_weight: float = param(
@@ -156,7 +156,7 @@ class FirmBehaviour:
         low=0.0,
         high=1.0,
         unit="innovation-rate multiplier at base",
-        source="calibrated; Jaffe, Trajtenberg & Henderson (1993) same-area citations",
+        source="hand-set; Jaffe, Trajtenberg & Henderson (1993) same-area citations",
         rule="spillovers.firm_multiplier",
     )
     growth_laplace_scale: float = param(
@@ -188,7 +188,7 @@ class FirmBehaviour:
         low=0.2,
         high=1.0,
         unit="multiplier",
-        source="calibrated; innovative firms survive longer than all enterprises",
+        source="hand-set; innovative firms survive longer than all enterprises (SAIC 2013 scaled)",
         rule="firm.exit",
     )
     exit_size_exponent: float = param(
@@ -213,6 +213,22 @@ class FirmBehaviour:
         high=0.6,
         unit="probability per year",
         source="calibrated to HTE growth 2018-2022",
+        rule="firm.high_tech_status",
+    )
+    hte_reach_share: float = param(
+        0.8,
+        low=0.3,
+        high=1.0,
+        unit="share of the intensity threshold",
+        source="calibrated; bunching at the InnoCom notch (Chen et al. 2021)",
+        rule="firm.high_tech_status",
+    )
+    tech_sme_registration_rate: float = param(
+        0.2,
+        low=0.01,
+        high=0.6,
+        unit="probability per year",
+        source="calibrated to tech-SME counts 2017-2020",
         rule="firm.high_tech_status",
     )
     hte_loss_rate: float = param(
@@ -284,7 +300,7 @@ class FirmBehaviour:
         low=0.02,
         high=0.3,
         unit="probability per year",
-        source="calibrated; eligible firms registering an independent R&D centre",
+        source="hand-set; no registration data before 2023 (registration began Aug 2023)",
         rule="firm.centre_registration",
     )
     centre_upgrade_award_half_yuan: float = param(
@@ -308,7 +324,7 @@ class FirmBehaviour:
         low=0.1,
         high=1.0,
         unit="new platforms per 100m yuan real R&D per year",
-        source="calibrated; about 2,100 platforms in 2022",
+        source="hand-set; about 2,100 platforms in 2022, no earlier total",
         rule="firm.platforms",
     )
     platform_award_elasticity: float = param(
@@ -332,7 +348,7 @@ class FirmBehaviour:
         low=0.01,
         high=0.08,
         unit="share",
-        source="calibrated; national share of new firm-hosted platforms",
+        source="hand-set; national share of new firm-hosted platforms",
         rule="firm.platforms",
     )
     cultivation_multiplier: float = param(
@@ -378,7 +394,7 @@ class UniversityBehaviour:
         low=0.2,
         high=0.7,
         unit="share",
-        source="calibrated; central-China graduate retention surveys (assumption)",
+        source="assumption; central-China graduate retention surveys",
         rule="talent.graduate_inflow",
     )
     output_per_researcher: float = param(
@@ -394,7 +410,7 @@ class UniversityBehaviour:
         low=5.0e4,
         high=1.0e6,
         unit="yuan of contract turnover per output unit",
-        source="calibrated to tech contract turnover share of universities",
+        source="hand-set; universities about 10 % of 2022 contract turnover",
         rule="university.technology_transfer",
     )
     transfer_support_elasticity: float = param(
@@ -405,12 +421,20 @@ class UniversityBehaviour:
         source="assumption; effect of transfer support on licensing and spin-offs",
         rule="university.technology_transfer",
     )
+    transfer_market_growth: float = param(
+        0.15,
+        low=0.0,
+        high=0.6,
+        unit="share per year",
+        source="calibrated; deepening technology market (turnover 102.5 to 823.6 over 2017-2022)",
+        rule="university.technology_transfer",
+    )
     spinoffs_per_1000_output: float = param(
         2.0,
         low=0.5,
         high=6.0,
         unit="spin-offs per 1000 output units per year",
-        source="calibrated",
+        source="hand-set; no spin-off series found",
         rule="entry.spinoffs",
     )
     platform_rate_per_1000_researchers: float = param(
@@ -418,7 +442,7 @@ class UniversityBehaviour:
         low=0.5,
         high=6.0,
         unit="new platforms per 1000 researchers per year",
-        source="calibrated; about 45% of platforms hosted by universities and institutes",
+        source="hand-set; about 45% of platforms hosted by universities and institutes",
         rule="university.platforms",
     )
     national_key_lab_rate: float = param(
@@ -426,7 +450,7 @@ class UniversityBehaviour:
         low=0.05,
         high=0.8,
         unit="new national key labs per year (city)",
-        source="calibrated; 11 national key labs accumulated by 2017",
+        source="hand-set; 11 national key labs accumulated by 2017",
         rule="university.platforms",
     )
     big_science_rate_per_bn: float = param(
@@ -456,7 +480,7 @@ class TalentBehaviour:
         low=0.01,
         high=0.2,
         unit="probability per year",
-        source="calibrated; graduate outflow per Song & Wu (2020)",
+        source="hand-set; graduate outflow per Song & Wu (2020)",
         rule="talent.stay_or_leave",
     )
     retirement_rate: float = param(
@@ -552,7 +576,7 @@ class TalentBehaviour:
         low=0.03,
         high=0.09,
         unit="share per year",
-        source="calibrated; net talent growth at base-year policy",
+        source="hand-set; talent 280 (2022) vs about 200 (2017 estimate): about 7 %/yr",
         rule="talent.arrivals",
     )
     promotion_rate: dict = param(
@@ -651,6 +675,14 @@ class EntryBehaviour:
         high=15.0,
         unit="new tech firms per 10k talent per year",
         source="calibrated to HTE and tech-SME growth 2018-2022",
+        rule="entry.startups",
+    )
+    startup_tech_sme_share: float = param(
+        0.5,
+        low=0.05,
+        high=0.9,
+        unit="share",
+        source="calibrated to tech-SME counts 2017-2020",
         rule="entry.startups",
     )
     centre_arrivals_base: dict = param(
@@ -951,6 +983,7 @@ class ExogenousConfig:
     """Drivers outside the city's control, each with a range replicates draw from."""
 
     gdp_growth: Driver = field(default_factory=lambda: Driver(0.055, 0.04, 0.065))
+    gdp_growth_by_year: dict = field(default_factory=dict)
     listing_window: dict = field(
         default_factory=lambda: {2023: 0.73, 2024: 0.25, 2025: 0.35, 2026: 0.5}
     )
@@ -972,6 +1005,7 @@ class RegionConfig:
     base_year: int = 2022
     data_file: str = "changsha_base_2022.csv"
     base_state: str = "value"
+    posterior_file: str = ""
     population: PopulationConfig = field(default_factory=PopulationConfig)
     exogenous: ExogenousConfig = field(default_factory=ExogenousConfig)
     behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
@@ -1195,8 +1229,40 @@ class RunConfig:
     workers: int = 0
     exogenous_uncertainty: bool = True
     base_state_uncertainty: bool = False
+    parameter_uncertainty: bool = True
     plots: bool = True
     progress: bool = True
+
+
+@dataclass
+class SeriesSpec:
+    """How an observed indicator maps onto a KPI for calibration."""
+
+    indicator: str = ""
+    kpi: str = ""
+    factor: float = 1.0
+
+
+@dataclass
+class CalibrationConfig:
+    """Settings of ``python -m sim.calibrate`` (history matching against observed series)."""
+
+    free: list[str] = field(default_factory=list)
+    base_year: int = 2017
+    end_year: int = 2022
+    observed_file: str = "changsha_observed_2017_2022.csv"
+    series: list[SeriesSpec] = field(default_factory=list)
+    samples: int = 160
+    waves: int = 2
+    replicates: int = 3
+    people_per_agent: int = 1000
+    seed: int = 2017
+    implausibility_cut: float = 3.0
+    discrepancy_share: float = 0.10
+    posterior_size: int = 40
+    posterior_min: int = 10
+    output_region: str = "changsha_calibrated"
+    install: bool = False
 
 
 @dataclass
@@ -1208,8 +1274,12 @@ class SimConfig:
     reference_levers: LeverConfig = field(default_factory=LeverConfig)
     targets: TargetsConfig = field(default_factory=TargetsConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     mode: str = "project"
 
+
+MODES = ("project", "backtest")
+"""``project``: targets and reachability; ``backtest``: projections from the base year only."""
 
 KPI_IDS = (
     "rd_expenditure",
@@ -1300,8 +1370,8 @@ def check(cfg: SimConfig) -> SimConfig:
     for t in cfg.targets.targets:
         if t.kpi not in KPI_IDS:
             raise ConfigError(f"targets: {t.id!r} has kpi={t.kpi!r}; allowed: {list(KPI_IDS)}")
-    if cfg.mode not in ("project",):
-        raise ConfigError(f"mode={cfg.mode!r}; allowed: 'project'")
+    if cfg.mode not in MODES:
+        raise ConfigError(f"mode={cfg.mode!r}; allowed: {list(MODES)}")
     return cfg
 
 

@@ -1,12 +1,18 @@
-"""Render the parameter, lever and KPI tables of ``docs/model.md`` from the code.
+"""Render the generated tables of ``docs/model.md`` and ``docs/ODD.md`` from the code.
 
 The field metadata declared with :func:`sim.params.param` and :func:`sim.params.lever` is the
 single source of truth; this module turns it into Markdown tables and writes them between marker
-comments in ``docs/model.md`` (``<!-- BEGIN:parameters -->`` ... ``<!-- END:parameters -->``, and
-likewise ``levers`` and ``kpis``), keeping the hand-written prose around them.
+comments, keeping the hand-written prose around them:
 
-Run ``python -m sim.doc_tables`` after adding or changing a parameter, a lever or a KPI;
-``python -m sim.doc_tables --check`` only reports whether the file is up to date.
+* ``docs/model.md``: ``<!-- BEGIN:parameters -->`` ... ``<!-- END:parameters -->``, and likewise
+  ``levers`` and ``kpis``;
+* ``docs/ODD.md``: ``provenance`` (the parameter provenance appendix of the ODD description, which
+  marks the parameters calibrated by ``python -m sim.calibrate``, i.e. those in
+  ``cfg.calibration.free``).
+
+Run ``python -m sim.doc_tables`` after adding or changing a parameter, a lever, a KPI or the list of
+calibrated parameters; ``python -m sim.doc_tables --check`` only reports whether both files are up
+to date.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from typing import Any
 from sim.config import SimConfig
 from sim.params import documented_fields
 
-DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "model.md"
+DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
+DOC_PATH = DOCS_DIR / "model.md"
+ODD_PATH = DOCS_DIR / "ODD.md"
 
 LEVER_PRESETS = (
     "none",
@@ -35,6 +43,12 @@ LEVER_PRESETS = (
 
 SECTIONS = ("parameters", "levers", "kpis")
 """Generated sections, in the order they appear in ``docs/model.md``."""
+
+ODD_SECTIONS = ("provenance",)
+"""Generated sections of ``docs/ODD.md``."""
+
+CALIBRATED_SOURCE = "calibrated (prior: {source})"
+"""Source cell of a parameter in ``cfg.calibration.free``; ``source`` is the declared source."""
 
 PARAMETER_GROUPS = (("behaviour", "region.behaviour."), ("population", "region.population."))
 """Config objects under ``cfg.region`` whose documented fields form the parameter table."""
@@ -156,6 +170,57 @@ def parameter_table(cfg: SimConfig) -> str:
     return markdown_table(header, rows)
 
 
+def calibrated_source(source: str) -> str:
+    """The provenance source cell of a calibrated parameter, keeping its declared source."""
+    return CALIBRATED_SOURCE.format(source=source)
+
+
+def unknown_free(cfg: SimConfig, free: Iterable[str] | None = None) -> list[str]:
+    """Names in the calibration ``free`` list that are not behavioural or population parameters.
+
+    Args:
+        cfg: Config whose parameters are declared.
+        free: Dotted names of the calibrated parameters (default ``cfg.calibration.free``).
+
+    Returns:
+        The names that match no parameter (typos, or parameters not yet declared).
+    """
+    free = cfg.calibration.free if free is None else free
+    declared = {name for name, _, _ in parameter_rows(cfg)}
+    return [name for name in free if name not in declared]
+
+
+def provenance_table(cfg: SimConfig, free: Iterable[str] | None = None) -> str:
+    """Markdown table of parameter provenance for the ODD description (``docs/ODD.md``).
+
+    One row per behavioural and population parameter: name, value in ``cfg``, plausible range,
+    unit, source and rule. A parameter in ``free`` (the parameters fitted by history matching) has
+    the source ``calibrated (prior: <declared source>)``: its value comes from calibration and its
+    declared range and source are the prior.
+
+    Args:
+        cfg: The config whose values are shown (the config of default runs).
+        free: Dotted names of the calibrated parameters (default ``cfg.calibration.free``).
+
+    Returns:
+        The table.
+    """
+    calibrated = set(cfg.calibration.free if free is None else free)
+    header = ("name", "value", "range", "unit", "source", "rule")
+    rows = [
+        (
+            f"`{name}`",
+            format_value(value),
+            format_range(value, meta),
+            meta["unit"],
+            calibrated_source(meta["source"]) if name in calibrated else meta["source"],
+            f"`{meta['rule']}`",
+        )
+        for name, value, meta in parameter_rows(cfg)
+    ]
+    return markdown_table(header, rows)
+
+
 def lever_values(levers: Any) -> dict[str, Any]:
     """Dotted lever name -> value for one lever config."""
     return {
@@ -225,8 +290,24 @@ def render_tables(cfg: SimConfig | None = None) -> dict[str, str]:
     }
 
 
+def render_odd_tables(cfg: SimConfig | None = None) -> dict[str, str]:
+    """Every generated section of ``docs/ODD.md``.
+
+    Args:
+        cfg: Config to document; the config of default runs when omitted.
+
+    Returns:
+        Section name (``provenance``) -> Markdown table.
+    """
+    if cfg is None:
+        from sim.compose import load_config
+
+        cfg = load_config()
+    return {"provenance": provenance_table(cfg)}
+
+
 # ---------------------------------------------------------------------------------------------
-# Writing docs/model.md
+# Writing docs/model.md and docs/ODD.md
 
 
 def markers(section: str) -> tuple[str, str]:
@@ -264,9 +345,14 @@ def replace_section(text: str, section: str, body: str) -> str:
     return text.rstrip("\n") + f"\n\n{block}\n"
 
 
-def strip_generated(text: str) -> str:
-    """The hand-written prose only: ``text`` without the generated sections."""
-    for section in SECTIONS:
+def strip_generated(text: str, sections: Sequence[str] = SECTIONS) -> str:
+    """The hand-written prose only: ``text`` without the generated sections.
+
+    Args:
+        text: The Markdown document.
+        sections: Its generated sections (default: those of ``docs/model.md``).
+    """
+    for section in sections:
         text = _section_pattern(section).sub("", text)
     return text
 
@@ -278,27 +364,53 @@ def update_document(text: str, tables: dict[str, str]) -> str:
     return text
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Rewrite the generated tables of ``docs/model.md`` (``--check``: only compare).
+def render_documents(cfg: SimConfig | None = None) -> dict[Path, dict[str, str]]:
+    """Generated sections of every document: path -> section name -> Markdown table.
 
     Args:
-        argv: Command-line arguments (default ``sys.argv[1:]``).
+        cfg: Config to document; the config of default runs when omitted.
+    """
+    if cfg is None:
+        from sim.compose import load_config
+
+        cfg = load_config()
+    return {DOC_PATH: render_tables(cfg), ODD_PATH: render_odd_tables(cfg)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Rewrite the generated tables of ``docs/model.md`` and ``docs/ODD.md``.
+
+    Args:
+        argv: Command-line arguments (default ``sys.argv[1:]``); ``--check`` only compares.
 
     Returns:
-        Exit status: 0, or 1 when ``--check`` finds the file out of date.
+        Exit status: 0, or 1 when ``--check`` finds a file out of date.
     """
     args = sys.argv[1:] if argv is None else list(argv)
-    text = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.exists() else ""
-    new = update_document(text, render_tables())
-    if "--check" in args:
-        stale = new != text
-        print(f"{DOC_PATH} is {'out of date' if stale else 'up to date'}")
-        return int(stale)
-    if new != text:
-        DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
-        DOC_PATH.write_text(new, encoding="utf-8")
-    print(f"wrote tables {', '.join(SECTIONS)} to {DOC_PATH}")
-    return 0
+    check = "--check" in args
+    from sim.compose import load_config
+
+    cfg = load_config()
+    unknown = unknown_free(cfg)
+    if unknown:
+        print(
+            f"warning: calibration.free names parameters that are not declared: {unknown}",
+            file=sys.stderr,
+        )
+    stale_any = False
+    for path, tables in render_documents(cfg).items():
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        new = update_document(text, tables)
+        if check:
+            stale = new != text
+            stale_any |= stale
+            print(f"{path} is {'out of date' if stale else 'up to date'}")
+            continue
+        if new != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(new, encoding="utf-8")
+        print(f"wrote tables {', '.join(tables)} to {path}")
+    return int(stale_any)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ class Economy:
     ) -> None:
         self.rng = rng
         self.uncertain = uncertain
+        self.observed = dict(exo.gdp_growth_by_year)
         self.trend = draw(exo.gdp_growth, rng, uncertain)
         self.house_trend = draw(exo.house_price_growth, rng, uncertain)
         self.outside_pool_growth = draw(exo.outside_talent_pool_growth, rng, uncertain)
@@ -53,11 +54,11 @@ class Economy:
         """Log revenue drift per quarter that matches this year's GDP growth."""
         return float(np.log1p(self.growth_this_year) / 4.0)
 
-    def start_year(self) -> None:
-        """Draw this year's growth rate."""
+    def start_year(self, year: int) -> None:
+        """Set this year's growth rate: the observed one for past years, else trend plus shock."""
         shock = self.rng.normal(0.0, self.GDP_SHOCK_SD) if self.uncertain else 0.0
         self.growth_last_year = self.growth_this_year
-        self.growth_this_year = self.trend + shock
+        self.growth_this_year = float(self.observed.get(year, self.trend + shock))
 
     def step_quarter(self) -> None:
         """Advance GDP, wages and house prices by one quarter."""

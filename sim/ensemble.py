@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from sim import posterior
 from sim.config import KPI_IDS, SimConfig
 from sim.model import InnovationModel
 
@@ -35,6 +36,7 @@ class ReplicateResult:
     kpis: pd.DataFrame | None = None
     costs: pd.DataFrame | None = None
     flows: pd.DataFrame | None = None
+    param_set: int = -1
     error: str | None = None
 
 
@@ -50,16 +52,24 @@ class EnsembleResult:
 
 
 def run_replicate(cfg: SimConfig, replicate: int) -> ReplicateResult:
-    """Run one replicate to the horizon and return its KPIs, costs and talent flows."""
+    """Run one replicate to the horizon and return its KPIs, costs and talent flows.
+
+    With ``run.parameter_uncertainty`` and a calibrated posterior, the replicate's behavioural
+    parameters are one plausible set drawn for this replicate (same draw in every setting).
+    """
     seed = replicate_seeds(cfg.run.seed, replicate + 1)[replicate]
+    param_set = -1
     try:
+        cfg, param_set = posterior.for_replicate(cfg, replicate)
         model = InnovationModel(cfg, rng=np.random.default_rng(seed))
         while model.running:
             model.step()
     except Exception as err:  # reported with the seed; the ensemble goes on
         where = f"seed {cfg.run.seed}, spawn key {seed.spawn_key}, levers {cfg.levers.name}"
         msg = f"replicate {replicate} ({where}) failed: {err!r}"
-        return ReplicateResult(replicate, error=msg + "\n" + traceback.format_exc(limit=3))
+        return ReplicateResult(
+            replicate, param_set=param_set, error=msg + "\n" + traceback.format_exc(limit=3)
+        )
     wide = model.kpi_frame()
     kpis = (
         wide[list(KPI_IDS)].reset_index().melt(id_vars="year", var_name="kpi", value_name="value")
@@ -69,7 +79,7 @@ def run_replicate(cfg: SimConfig, replicate: int) -> ReplicateResult:
     costs.insert(0, "replicate", replicate)
     flows = pd.DataFrame(model.flows.history)
     flows.insert(0, "replicate", replicate)
-    return ReplicateResult(replicate, kpis, costs, flows)
+    return ReplicateResult(replicate, kpis, costs, flows, param_set=param_set)
 
 
 def _warm(cfg: SimConfig) -> None:
@@ -128,6 +138,7 @@ def run_ensemble(cfg: SimConfig, progress: bool | None = None) -> EnsembleResult
             "replicate": range(n),
             "root_seed": cfg.run.seed,
             "spawn_key": [s.spawn_key[0] for s in seeds],
+            "param_set": [r.param_set for r in results],
             "status": ["ok" if r.error is None else "failed" for r in results],
         }
     )

@@ -52,11 +52,14 @@ def platform_count(model: InnovationModel) -> int:
 
 
 def tech_contract_turnover(model: InnovationModel) -> float:
-    """City turnover: universities' contracts plus firms' (scaling with firm knowledge), yuan."""
+    """City turnover: universities' contracts plus firms' (scaling with firm knowledge), yuan.
+
+    Both grow with the depth of the technology market (``transfer_market_growth`` a year).
+    """
     f, u = model.firms, model.universities
     univ = float(u.contract_turnover[u.live()].sum())
     knowledge = float(f.knowledge[f.live()].sum())
-    return univ + model.firm_turnover_per_knowledge * knowledge
+    return univ + model.firm_turnover_per_knowledge * knowledge * model.transfer_market_depth()
 
 
 def compute(

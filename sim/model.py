@@ -15,7 +15,7 @@ costs, budget rules and KPIs.
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import lru_cache, partial
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -111,13 +111,19 @@ def resolve_config(
     return to_sim_config(base)
 
 
-@lru_cache(maxsize=4)
-def _base_populations(region_yaml: str, people_per_agent: int, seed: int):
-    """Base-year populations built once per (region, scale, seed); replicates clone them."""
-    reg = OmegaConf.to_object(
-        OmegaConf.merge(OmegaConf.structured(RegionConfig), OmegaConf.create(region_yaml))
-    )
-    return _build_populations(reg, region.load_base_state(reg), people_per_agent, seed)
+_POPULATIONS: dict[tuple, tuple] = {}
+
+
+def _base_populations(reg: RegionConfig, people_per_agent: int, seed: int):
+    """Base-year populations built once per (build inputs, scale, seed); replicates clone them."""
+    key = (region.build_key(reg), people_per_agent, seed)
+    if key not in _POPULATIONS:
+        if len(_POPULATIONS) >= 4:
+            _POPULATIONS.pop(next(iter(_POPULATIONS)))
+        _POPULATIONS[key] = _build_populations(
+            reg, region.load_base_state(reg), people_per_agent, seed
+        )
+    return _POPULATIONS[key]
 
 
 def _build_populations(reg: RegionConfig, base: region.BaseState, people_per_agent: int, seed: int):
@@ -182,8 +188,7 @@ class InnovationModel(mesa.Model):
                 cfg.region, base, run.people_per_agent, run.seed
             )
         else:
-            text = OmegaConf.to_yaml(OmegaConf.structured(cfg.region))
-            cached = _base_populations(text, run.people_per_agent, run.seed)
+            cached = _base_populations(cfg.region, run.people_per_agent, run.seed)
             base, firms, univ, tal, funds = cached[0], *(p.clone() for p in cached[1:])
         self.base = base
         self.firms, self.universities, self.talent, self.funds = firms, univ, tal, funds
@@ -300,6 +305,11 @@ class InnovationModel(mesa.Model):
         """Persons in the R&D-capable tiers (top to young researchers)."""
         return float(self.talent_stock_by_tier()[markets.RD_TIERS].sum())
 
+    def transfer_market_depth(self) -> float:
+        """Technology-market depth relative to the base year (grows at transfer_market_growth)."""
+        growth = self.behaviour.university.transfer_market_growth
+        return (1.0 + growth) ** (self.year - self.base_year)
+
     def platform_count(self) -> int:
         """All platforms hosted now."""
         return kpis.platform_count(self)
@@ -344,7 +354,7 @@ class InnovationModel(mesa.Model):
             return
         if self.quarter == 4:
             self.year, self.quarter = self.year + 1, 1
-            self.economy.start_year()
+            self.economy.start_year(self.year)
         else:
             self.quarter += 1
         was_active = self.policy.active

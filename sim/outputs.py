@@ -23,6 +23,9 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; results are ordinary files
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -48,6 +51,29 @@ def model_version() -> str:
         return "unknown"
 
 
+def backtest_table(kpis: pd.DataFrame, base_year: int) -> pd.DataFrame:
+    """Projection bands for every KPI and every year after the base year: kpi, year, p05-p95."""
+    summ = summary(kpis)
+    out = summ[summ.year > base_year][["kpi", "year", "p05", "p50", "p95"]]
+    return out.sort_values(["kpi", "year"], ignore_index=True)
+
+
+def write_backtest(out_dir: Path, cfg: SimConfig, result: EnsembleResult) -> pd.DataFrame:
+    """Write backtest.csv plus the common files (KPIs, seeds, config) of a back-test run."""
+    table = backtest_table(result.kpis, cfg.region.base_year)
+    atomic_write(Path(out_dir) / "backtest.csv", lambda p: table.to_csv(p, index=False))
+    _write_common(Path(out_dir), cfg, result)
+    return table
+
+
+def _write_common(out_dir: Path, cfg: SimConfig, result: EnsembleResult) -> None:
+    atomic_write(out_dir / "kpis.parquet", lambda p: result.kpis.to_parquet(p, index=False))
+    atomic_write(out_dir / "seeds.csv", lambda p: result.seeds.to_csv(p, index=False))
+    atomic_write(out_dir / "talent_flows.csv", lambda p: result.flows.to_csv(p, index=False))
+    header = f"# model_version: {model_version()}\n"
+    atomic_write(out_dir / "config.yaml", lambda p: p.write_text(header + to_yaml(cfg)))
+
+
 def write_results(out_dir: Path, cfg: SimConfig, result: EnsembleResult) -> dict[str, pd.DataFrame]:
     """Write kpis.parquet, summary.csv, reachability.csv, costs.csv, seeds.csv and the config.
 
@@ -59,12 +85,8 @@ def write_results(out_dir: Path, cfg: SimConfig, result: EnsembleResult) -> dict
     summ = summary(result.kpis)
     costs = result.costs.groupby(["year", "lever"], as_index=False)["yuan"].mean()
     tables = {"reachability": reach, "summary": summ, "costs": costs}
-    atomic_write(out_dir / "kpis.parquet", lambda p: result.kpis.to_parquet(p, index=False))
     atomic_write(out_dir / "summary.csv", lambda p: summ.to_csv(p, index=False))
     atomic_write(out_dir / "reachability.csv", lambda p: reach.to_csv(p, index=False))
     atomic_write(out_dir / "costs.csv", lambda p: costs.to_csv(p, index=False))
-    atomic_write(out_dir / "seeds.csv", lambda p: result.seeds.to_csv(p, index=False))
-    atomic_write(out_dir / "talent_flows.csv", lambda p: result.flows.to_csv(p, index=False))
-    header = f"# model_version: {model_version()}\n"
-    atomic_write(out_dir / "config.yaml", lambda p: p.write_text(header + to_yaml(cfg)))
+    _write_common(out_dir, cfg, result)
     return tables

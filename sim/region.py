@@ -65,6 +65,35 @@ class BaseState:
         return BaseState(vals, self.low, self.high)
 
 
+def build_key(region: RegionConfig) -> str:
+    """What the base-year population depends on (cache key): data, composition, build parameters.
+
+    Behavioural parameters that only act during the run (the calibrated ones among them) are
+    left out, so replicates with different parameter draws share one base population.
+    """
+    b = region.behaviour
+    used = (
+        b.firm.hte_rd_intensity_threshold,
+        b.firm.relabel_share_hte,
+        b.firm.rd_cost_per_fte_yuan,
+        b.firm.knowledge_depreciation,
+        b.firm.centre_upgrade_min_rd_yuan,
+        b.university.output_per_researcher,
+        b.university.transfer_turnover_per_output_yuan,
+        sorted(b.talent.wage_yuan_per_year.items()),
+    )
+    return repr(
+        (
+            region.name,
+            region.base_year,
+            region.data_file,
+            region.base_state,
+            region.population,
+            used,
+        )
+    )
+
+
 def data_path(region: RegionConfig) -> Path:
     """Path of the region's base-year data file."""
     return CONF_DIR / "region" / region.data_file

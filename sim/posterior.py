@@ -1,0 +1,72 @@
+"""Parameter uncertainty: draw a plausible parameter set per replicate from a calibrated posterior.
+
+The posterior file (``region.posterior_file``, written by ``python -m sim.calibrate``) holds one
+plausible parameter set per row, one column per dotted parameter name. Replicate ``r`` of a run
+always gets the same row for the same ``run.seed``, so settings compared with common random numbers
+also share their parameter draws.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from sim.config import ConfigError, SimConfig, check
+from sim.params import documented_fields
+from sim.region import CONF_DIR
+
+POSTERIOR_STREAM = 0xCA1  # salt that separates parameter draws from the model's random streams
+
+
+def with_params(cfg: SimConfig, names: list[str], values) -> SimConfig:
+    """A copy of ``cfg`` with the dotted parameters (``region.behaviour...``) set to ``values``."""
+    out = copy.deepcopy(cfg)
+    for name, value in zip(names, values, strict=True):
+        *path, leaf = name.split(".")
+        obj = out
+        for part in path:
+            obj = getattr(obj, part)
+        setattr(obj, leaf, float(value))
+    return out
+
+
+@lru_cache(maxsize=8)
+def load_posterior(file_name: str) -> pd.DataFrame:
+    """Read and check a posterior file from ``conf/region/``.
+
+    Raises:
+        ConfigError: missing file, unknown parameter column, non-numeric value or no rows.
+    """
+    path = CONF_DIR / "region" / file_name
+    if not path.exists():
+        raise ConfigError(f"region.posterior_file={file_name!r} not found in {path.parent}")
+    try:
+        post = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path.name} is not a readable CSV: {err}") from err
+    known = {name for name, _, _ in documented_fields(SimConfig().region, "region.")}
+    unknown = [c for c in post.columns if c not in known]
+    if unknown:
+        raise ConfigError(f"{path.name}: unknown parameter columns {unknown}")
+    values = post.apply(pd.to_numeric, errors="coerce")
+    if post.empty or values.isna().any().any():
+        raise ConfigError(f"{path.name}: needs at least one row and numbers in every cell")
+    return values
+
+
+def draw_index(cfg: SimConfig, replicate: int, n_sets: int) -> int:
+    """Row of the posterior used by a replicate (depends on run.seed and the replicate only)."""
+    rng = np.random.default_rng([cfg.run.seed, replicate, POSTERIOR_STREAM])
+    return int(rng.integers(n_sets))
+
+
+def for_replicate(cfg: SimConfig, replicate: int) -> tuple[SimConfig, int]:
+    """The replicate's config with its parameter draw, and the row used (-1 when off)."""
+    if not (cfg.run.parameter_uncertainty and cfg.region.posterior_file):
+        return cfg, -1
+    post = load_posterior(cfg.region.posterior_file)
+    k = draw_index(cfg, replicate, len(post))
+    return check(with_params(cfg, list(post.columns), post.iloc[k].to_numpy())), k
