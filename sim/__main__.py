@@ -21,7 +21,7 @@ from omegaconf import DictConfig
 from sim.compose import register_schema
 from sim.config import ConfigError, to_sim_config
 from sim.ensemble import run_ensemble
-from sim.outputs import write_backtest, write_results
+from sim.outputs import config_hash, is_complete, mark_complete, write_backtest, write_results
 from sim.region import load_base_state
 from sim.targets import format_table
 
@@ -41,6 +41,10 @@ def main(dcfg: DictConfig) -> None:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(2)
     out_dir = Path(HydraConfig.get().runtime.output_dir)
+    digest = config_hash(cfg)
+    if is_complete(out_dir, digest):
+        print(f"{out_dir}: results complete (done.json matches this config); skipping")
+        return
     lv = cfg.levers.name
     print(f"levers={lv} region={cfg.region.name} replicates={cfg.run.replicates} -> {out_dir}")
     start = time.perf_counter()
@@ -55,6 +59,7 @@ def main(dcfg: DictConfig) -> None:
         print("median projections (backtest.csv has p05/p50/p95 for every KPI):")
         print(wide.round(1).to_string())
         print(f"{cfg.run.replicates} replicates in {time.perf_counter() - start:.1f} s; {out_dir}")
+        mark_complete(out_dir, digest, cfg.run.replicates, time.perf_counter() - start, result)
         return
     tables = write_results(out_dir, cfg, result)
     if cfg.run.plots:
@@ -63,6 +68,7 @@ def main(dcfg: DictConfig) -> None:
         fan_charts(result.kpis, cfg.targets.targets, out_dir)
     print(format_table(tables["reachability"]))
     elapsed = time.perf_counter() - start
+    mark_complete(out_dir, digest, cfg.run.replicates, elapsed, result)
     print(f"{cfg.run.replicates} replicates in {elapsed:.1f} s; results in {out_dir}")
 
 

@@ -1266,6 +1266,48 @@ class CalibrationConfig:
 
 
 @dataclass
+class ExecutorConfig:
+    """Where scenario x replicate tasks run: ``local`` pool, a ``ray`` cluster or ``slurm``."""
+
+    kind: str = "local"
+    address: str = ""
+    slurm_partition: str = ""
+    slurm_time_min: int = 60
+    slurm_cpus_per_task: int = 2
+    slurm_folder: str = "slurm_logs"
+
+
+@dataclass
+class Factor:
+    """An experiment factor: a config key (Hydra override path) and its range."""
+
+    name: str = ""
+    low: float = 0.0
+    high: float = 1.0
+
+
+@dataclass
+class ExperimentConfig:
+    """Settings shared by sensitivity analysis, scenario discovery and optimisation.
+
+    ``targets`` are ``"<target id>@<year>"`` strings, e.g. ``"talent@2025"``.
+    """
+
+    factors: list[Factor] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    min_probability: float = 0.8
+    replicates: int = 8
+    people_per_agent: int = 2000
+    horizon: int = 2030
+    samples: int = 16
+    seed: int = 7
+    method: str = "morris"
+    budget_cap_yuan: float = 0.0
+    storage: str = ""
+    study_name: str = "cheapest_mix"
+
+
+@dataclass
 class SimConfig:
     """The whole configuration of a run."""
 
@@ -1275,10 +1317,13 @@ class SimConfig:
     targets: TargetsConfig = field(default_factory=TargetsConfig)
     run: RunConfig = field(default_factory=RunConfig)
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     mode: str = "project"
 
 
 MODES = ("project", "backtest")
+EXECUTORS = ("local", "ray", "slurm")
 """``project``: targets and reachability; ``backtest``: projections from the base year only."""
 
 KPI_IDS = (
@@ -1370,6 +1415,10 @@ def check(cfg: SimConfig) -> SimConfig:
     for t in cfg.targets.targets:
         if t.kpi not in KPI_IDS:
             raise ConfigError(f"targets: {t.id!r} has kpi={t.kpi!r}; allowed: {list(KPI_IDS)}")
+    if cfg.executor.kind not in EXECUTORS:
+        raise ConfigError(f"executor.kind={cfg.executor.kind!r}; allowed: {list(EXECUTORS)}")
+    if cfg.executor.kind == "ray" and not cfg.executor.address:
+        raise ConfigError("executor.address is empty; executor=ray needs a cluster address")
     if cfg.mode not in MODES:
         raise ConfigError(f"mode={cfg.mode!r}; allowed: {list(MODES)}")
     return cfg

@@ -2,16 +2,14 @@
 
 Every replicate ``r`` of a run uses ``SeedSequence(run.seed).spawn(replicates)[r]``, so two
 settings run with the same ``run.seed`` share their random numbers replicate by replicate (common
-random numbers). Worker processes (started by a fork server, so no threads are forked) are reused
-across replicates; each builds the base-year population once and replicates only clone it.
+random numbers). Tasks go through the executor of ``executor.kind`` (a reused local process pool
+by default); each worker builds the base-year population once and replicates only clone it.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +18,7 @@ from tqdm.auto import tqdm
 
 from sim import posterior
 from sim.config import KPI_IDS, SimConfig
+from sim.executors import make_executor
 from sim.model import InnovationModel
 
 
@@ -82,11 +81,6 @@ def run_replicate(cfg: SimConfig, replicate: int) -> ReplicateResult:
     return ReplicateResult(replicate, kpis, costs, flows, param_set=param_set)
 
 
-def _warm(cfg: SimConfig) -> None:
-    """Worker initialiser: build (and cache) the base-year population once per process."""
-    InnovationModel(cfg)
-
-
 def _worker(args: tuple[SimConfig, int]) -> ReplicateResult:
     return run_replicate(*args)
 
@@ -98,35 +92,26 @@ def default_workers(requested: int, tasks: int) -> int:
 
 
 def run_ensemble(cfg: SimConfig, progress: bool | None = None) -> EnsembleResult:
-    """Run ``cfg.run.replicates`` replicates on a process pool.
+    """Run ``cfg.run.replicates`` replicates through the configured executor.
 
     Args:
         cfg: Validated config.
-        progress: Show a progress bar (default: ``cfg.run.progress``).
+        progress: Show a progress bar with ETA (default: ``cfg.run.progress``).
 
     Returns:
         Tidy KPIs (replicate, year, kpi, value), costs, flows, seeds and any replicate errors.
     """
     n = cfg.run.replicates
-    workers = default_workers(cfg.run.workers, n)
+    executor = make_executor(cfg.executor, default_workers(cfg.run.workers, n))
     show = cfg.run.progress if progress is None else progress
     results: list[ReplicateResult] = []
-    bar = tqdm(total=n, desc="replicates", unit="run", disable=not show)
-    if workers == 1:
-        _warm(cfg)
-        for r in range(n):
-            results.append(run_replicate(cfg, r))
+    with tqdm(total=n, desc="replicates", unit="run", disable=not show) as bar:
+
+        def collect(result: ReplicateResult) -> None:
+            results.append(result)
             bar.update()
-    else:
-        ctx = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(
-            workers, mp_context=ctx, initializer=_warm, initargs=(cfg,)
-        ) as pool:
-            futures = [pool.submit(_worker, (cfg, r)) for r in range(n)]
-            for fut in as_completed(futures):
-                results.append(fut.result())
-                bar.update()
-    bar.close()
+
+        executor.run(_worker, [(cfg, r) for r in range(n)], collect)
     results.sort(key=lambda r: r.replicate)
     ok = [r for r in results if r.error is None]
     errors = [r.error for r in results if r.error is not None]

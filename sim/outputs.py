@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import tempfile
@@ -49,6 +51,42 @@ def model_version() -> str:
         return version("innovation-ecosystem-sim")
     except PackageNotFoundError:
         return "unknown"
+
+
+DONE_FILE = "done.json"
+
+
+def config_hash(cfg: SimConfig) -> str:
+    """SHA-256 of the resolved config (what a complete run directory was computed from)."""
+    return hashlib.sha256(to_yaml(cfg).encode()).hexdigest()
+
+
+def is_complete(out_dir: Path, digest: str) -> bool:
+    """Whether ``out_dir`` holds complete results of the config with this hash.
+
+    ``done.json`` is written last, so its presence means every other file was written; a corrupt
+    or different ``done.json`` means the results are recomputed (nothing is deleted first).
+    """
+    path = Path(out_dir) / DONE_FILE
+    try:
+        info = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(info, dict) and info.get("config_hash") == digest
+
+
+def mark_complete(
+    out_dir: Path, digest: str, replicates: int, seconds: float, result: EnsembleResult
+) -> None:
+    """Write ``done.json`` (atomically, after every result file)."""
+    info = {
+        "config_hash": digest,
+        "replicates": replicates,
+        "failed_replicates": len(result.errors),
+        "seconds": round(seconds, 3),
+        "model_version": model_version(),
+    }
+    atomic_write(Path(out_dir) / DONE_FILE, lambda p: p.write_text(json.dumps(info, indent=2)))
 
 
 def backtest_table(kpis: pd.DataFrame, base_year: int) -> pd.DataFrame:

@@ -22,14 +22,26 @@ POSTERIOR_STREAM = 0xCA1  # salt that separates parameter draws from the model's
 
 
 def with_params(cfg: SimConfig, names: list[str], values) -> SimConfig:
-    """A copy of ``cfg`` with the dotted parameters (``region.behaviour...``) set to ``values``."""
+    """A copy of ``cfg`` with dotted numeric fields (``region.behaviour...``, ``levers...``) set.
+
+    Integer fields get the rounded value; the result is not re-validated (call ``check``).
+
+    Raises:
+        ConfigError: if a name does not lead to a numeric field.
+    """
     out = copy.deepcopy(cfg)
     for name, value in zip(names, values, strict=True):
         *path, leaf = name.split(".")
         obj = out
-        for part in path:
-            obj = getattr(obj, part)
-        setattr(obj, leaf, float(value))
+        try:
+            for part in path:
+                obj = getattr(obj, part)
+            current = getattr(obj, leaf)
+        except AttributeError as err:
+            raise ConfigError(f"{name} is not a config field") from err
+        if isinstance(current, bool) or not isinstance(current, int | float):
+            raise ConfigError(f"{name} is not a numeric field (it holds {current!r})")
+        setattr(obj, leaf, int(round(value)) if isinstance(current, int) else float(value))
     return out
 
 

@@ -16,10 +16,21 @@ from sim.posterior import draw_index, for_replicate, load_posterior
 def test_backtest_writes_every_kpi_and_year(tmp_path):
     out = tmp_path / "bt"
     proc = subprocess.run(
-        [sys.executable, "-m", "sim", "mode=backtest", "run.horizon=2025", "run.replicates=3",
-         "run.people_per_agent=4000", "run.workers=1", f"hydra.run.dir={out}"],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "mode=backtest",
+            "run.horizon=2025",
+            "run.replicates=3",
+            "run.people_per_agent=4000",
+            "run.workers=1",
+            f"hydra.run.dir={out}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     bt = pd.read_csv(out / "backtest.csv")
     assert list(bt.columns) == ["kpi", "year", "p05", "p50", "p95"]
@@ -47,10 +58,11 @@ def write_posterior(tmp_path, monkeypatch, text: str) -> str:
 
 def test_each_replicate_draws_a_parameter_set_shared_across_settings(tmp_path, monkeypatch):
     name = write_posterior(
-        tmp_path, monkeypatch,
+        tmp_path,
+        monkeypatch,
         "region.behaviour.firm.listing_rate,region.behaviour.firm.hte_loss_rate\n"
         "0.005,0.02\n0.010,0.04\n0.020,0.06\n",
-    )  # fmt: skip
+    )
     a = load_config([f"region.posterior_file={name}", "levers=baseline"])
     b = load_config([f"region.posterior_file={name}", "levers=platform_push"])
     draws = [for_replicate(a, r) for r in range(12)]

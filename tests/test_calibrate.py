@@ -52,9 +52,14 @@ def test_implausibility_is_standardised_distance():
 @pytest.mark.slow
 def test_twin_experiment_recovers_known_parameters():
     cfg = load_config(
-        ["calibration=quick", "calibration.samples=30", "calibration.waves=2",
-         "calibration.replicates=2", f"calibration.free=[{','.join(FREE)}]"]
-    )  # fmt: skip
+        [
+            "calibration=quick",
+            "calibration.samples=30",
+            "calibration.waves=2",
+            "calibration.replicates=2",
+            f"calibration.free=[{','.join(FREE)}]",
+        ]
+    )
     truth = {FREE[0]: 0.35, FREE[1]: 0.30}
     obs = synthetic_observations(cfg, truth)
     points = history_match(cfg, obs, workers=2)
@@ -83,10 +88,20 @@ def test_unknown_free_parameter_is_refused():
 def test_calibrate_cli_writes_report_without_touching_conf(tmp_path):
     out = tmp_path / "cal"
     proc = subprocess.run(
-        [sys.executable, "-m", "sim.calibrate", "calibration=quick", "calibration.samples=6",
-         "calibration.posterior_size=3", "calibration.posterior_min=3", f"hydra.run.dir={out}"],
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "sim.calibrate",
+            "calibration=quick",
+            "calibration.samples=6",
+            "calibration.posterior_size=3",
+            "calibration.posterior_min=3",
+            f"hydra.run.dir={out}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     for name in ("samples.csv", "fit_errors.csv", "fit_summary.csv", "fit_report.png"):
         assert (out / name).stat().st_size > 0, name
