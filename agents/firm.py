@@ -299,7 +299,7 @@ def step_quarter(model: InnovationModel) -> None:
     f.revenue[idx] = revenue_growth(
         rng,
         f.revenue[idx],
-        model.economy.drift_per_quarter,
+        model.revenue_drift_per_quarter(),
         innovated,
         p.innovation_growth_boost,
         p.growth_laplace_scale,

@@ -8,7 +8,7 @@ scenario discovery and optimisation; each needs "probability of reaching the cho
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -51,8 +51,14 @@ def experiment_config(overrides: list[str] | tuple[str, ...] = ()) -> SimConfig:
 
 
 def with_factors(cfg: SimConfig, values: dict[str, float]) -> SimConfig:
-    """``cfg`` with the factor values set (validated)."""
-    return check(with_params(cfg, list(values), list(values.values())))
+    """``cfg`` with the factor values set (validated).
+
+    The factors are also marked as fixed, so a replicate's draw from the calibrated posterior
+    does not overwrite a factor that is a calibrated parameter.
+    """
+    out = with_params(cfg, list(values), list(values.values()))
+    fixed = sorted(set(out.run.fixed_parameters) | set(values))
+    return check(replace(out, run=replace(out.run, fixed_parameters=fixed)))
 
 
 @dataclass
@@ -64,6 +70,7 @@ class SettingResult:
     reachability: pd.DataFrame
     joint_probability: float
     yearly_local_cost_yuan: float
+    errors: list[str] = field(default_factory=list)
 
 
 def joint_reach(kpis: pd.DataFrame, targets: list[TargetSpec]) -> np.ndarray:
@@ -105,4 +112,5 @@ def evaluate(cfg: SimConfig, values: dict[str, float] | None = None) -> SettingR
         reachability=reachability(result.kpis, cfg.targets.targets),
         joint_probability=float(joint.mean()) if len(joint) else 0.0,
         yearly_local_cost_yuan=yearly_local_cost(result.costs, cfg.region.base_year),
+        errors=list(result.errors),
     )

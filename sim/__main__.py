@@ -21,7 +21,14 @@ from omegaconf import DictConfig
 from sim.compose import register_schema
 from sim.config import ConfigError, to_sim_config
 from sim.ensemble import run_ensemble
-from sim.outputs import config_hash, is_complete, mark_complete, write_backtest, write_results
+from sim.outputs import (
+    config_hash,
+    invalidate,
+    is_complete,
+    mark_complete,
+    write_backtest,
+    write_results,
+)
 from sim.region import load_base_state
 from sim.targets import format_table
 
@@ -45,6 +52,7 @@ def main(dcfg: DictConfig) -> None:
     if is_complete(out_dir, digest):
         print(f"{out_dir}: results complete (done.json matches this config); skipping")
         return
+    invalidate(out_dir)  # results from another config are not complete while being rewritten
     lv = cfg.levers.name
     print(f"levers={lv} region={cfg.region.name} replicates={cfg.run.replicates} -> {out_dir}")
     start = time.perf_counter()

@@ -775,6 +775,22 @@ class MarketBehaviour:
         source="assumption; scarce R&D posts draw talent from other jobs over time",
         rule="labour_market.fill",
     )
+    house_price_talent_elasticity: float = param(
+        0.5,
+        low=0.0,
+        high=1.0,
+        unit="elasticity of house prices to the talent stock",
+        source="assumption; talent-settlement policies raise house prices (Zhang et al. 2023)",
+        rule="economy.house_price",
+    )
+    revenue_share_pressure: float = param(
+        0.05,
+        low=0.0,
+        high=0.2,
+        unit="log drift per year per log of the firms' revenue / GDP ratio",
+        source="assumption; the innovative sector cannot outgrow the city economy indefinitely",
+        rule="economy.revenue_drift",
+    )
     cluster_win_rate: float = param(
         0.06,
         low=0.01,
@@ -1230,6 +1246,7 @@ class RunConfig:
     exogenous_uncertainty: bool = True
     base_state_uncertainty: bool = False
     parameter_uncertainty: bool = True
+    fixed_parameters: list[str] = field(default_factory=list)
     plots: bool = True
     progress: bool = True
 
@@ -1415,6 +1432,17 @@ def check(cfg: SimConfig) -> SimConfig:
     for t in cfg.targets.targets:
         if t.kpi not in KPI_IDS:
             raise ConfigError(f"targets: {t.id!r} has kpi={t.kpi!r}; allowed: {list(KPI_IDS)}")
+    exp = cfg.experiment
+    if exp.replicates < 1:
+        raise ConfigError(f"experiment.replicates={exp.replicates} must be >= 1")
+    if exp.samples < 1:
+        raise ConfigError(f"experiment.samples={exp.samples} must be >= 1")
+    if exp.people_per_agent < 1:
+        raise ConfigError(f"experiment.people_per_agent={exp.people_per_agent} must be >= 1")
+    if not 0.0 <= exp.min_probability <= 1.0:
+        raise ConfigError(f"experiment.min_probability={exp.min_probability} must be in [0, 1]")
+    if exp.budget_cap_yuan < 0:
+        raise ConfigError(f"experiment.budget_cap_yuan={exp.budget_cap_yuan} must be >= 0")
     if cfg.executor.kind not in EXECUTORS:
         raise ConfigError(f"executor.kind={cfg.executor.kind!r}; allowed: {list(EXECUTORS)}")
     if cfg.executor.kind == "ray" and not cfg.executor.address:

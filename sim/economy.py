@@ -45,6 +45,7 @@ class Economy:
         self.gdp_year = gdp_base
         self.house_price_base = house_price
         self.house_price = house_price
+        self.house_trend_index = 1.0
         self.wage_index = 1.0
         self.growth_this_year = self.trend
         self.growth_last_year = self.trend
@@ -60,13 +61,22 @@ class Economy:
         self.growth_last_year = self.growth_this_year
         self.growth_this_year = float(self.observed.get(year, self.trend + shock))
 
-    def step_quarter(self) -> None:
-        """Advance GDP, wages and house prices by one quarter."""
+    def step_quarter(self, talent_ratio: float = 1.0, price_elasticity: float = 0.0) -> None:
+        """Advance GDP, wages and house prices by one quarter.
+
+        Args:
+            talent_ratio: Talent stock relative to the base year.
+            price_elasticity: Elasticity of house prices to the talent stock (demand feedback
+                on top of the exogenous trend).
+        """
         q = (1.0 + self.growth_this_year) ** 0.25
         self.gdp *= q
         self.wage_index *= q
         self.outside_wage_index *= (1.0 + self.outside_wage_trend) ** 0.25
-        self.house_price *= (1.0 + self.house_trend) ** 0.25
+        self.house_trend_index *= (1.0 + self.house_trend) ** 0.25
+        self.house_price = (
+            self.house_price_base * self.house_trend_index * talent_ratio**price_elasticity
+        )
 
     def close_year(self) -> float:
         """GDP of the calendar year just ended (the annual rate reached in its last quarter)."""

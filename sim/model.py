@@ -219,6 +219,7 @@ class InnovationModel(mesa.Model):
         # Reference values measured on the base-year population.
         fi = firms.live()
         self.firm_size_ref = float(np.median(firms.revenue[fi]))
+        self.revenue_share_base = float(firms.revenue[fi].sum()) / base["gdp"]
         self.little_giant_pool_ref = max(int(firm.little_giant_eligible(self, fi).sum()), 1)
         univ_total = base["rd_expenditure"] * (1 - base["rd_enterprise_share"])
         self.univ_rd_per_researcher = univ_total / max(univ.researchers.sum(), 1.0)
@@ -305,6 +306,14 @@ class InnovationModel(mesa.Model):
         """Persons in the R&D-capable tiers (top to young researchers)."""
         return float(self.talent_stock_by_tier()[markets.RD_TIERS].sum())
 
+    def revenue_drift_per_quarter(self) -> float:
+        """Firms' log revenue drift: GDP growth, less pressure when they outgrow the economy."""
+        f = self.firms
+        share = float(f.revenue[f.live()].sum()) / self.economy.gdp
+        excess = np.log(max(share, 1e-12) / self.revenue_share_base)
+        pressure = self.behaviour.market.revenue_share_pressure * max(excess, 0.0)
+        return self.economy.drift_per_quarter - pressure / 4.0
+
     def transfer_market_depth(self) -> float:
         """Technology-market depth relative to the base year (grows at transfer_market_growth)."""
         growth = self.behaviour.university.transfer_market_growth
@@ -361,7 +370,10 @@ class InnovationModel(mesa.Model):
         self.policy.update(self.year, self.quarter)
         if self.policy.active and not was_active:
             firm.refresh_cultivation_pool(self, self.policy.levers.cultivation_pool_size)
-        self.economy.step_quarter()
+        market = self.behaviour.market
+        self.economy.step_quarter(
+            self.talent_stock() / self.talent_stock_base, market.house_price_talent_elasticity
+        )
         firm.step_quarter(self)
         self.firm_rd_this_year += float(self.firms.rd_reported[self.firms.live()].sum()) / 4.0
         university.step_quarter(self)

@@ -75,6 +75,11 @@ def is_complete(out_dir: Path, digest: str) -> bool:
     return isinstance(info, dict) and info.get("config_hash") == digest
 
 
+def invalidate(out_dir: Path) -> None:
+    """Remove ``done.json`` before results are (re)written, so readers never take them as done."""
+    (Path(out_dir) / DONE_FILE).unlink(missing_ok=True)
+
+
 def mark_complete(
     out_dir: Path, digest: str, replicates: int, seconds: float, result: EnsembleResult
 ) -> None:

@@ -76,9 +76,14 @@ def draw_index(cfg: SimConfig, replicate: int, n_sets: int) -> int:
 
 
 def for_replicate(cfg: SimConfig, replicate: int) -> tuple[SimConfig, int]:
-    """The replicate's config with its parameter draw, and the row used (-1 when off)."""
+    """The replicate's config with its parameter draw, and the row used (-1 when off).
+
+    Parameters listed in ``run.fixed_parameters`` (e.g. the factors of an experiment) keep the
+    config's value; all other posterior columns take the drawn set's values.
+    """
     if not (cfg.run.parameter_uncertainty and cfg.region.posterior_file):
         return cfg, -1
     post = load_posterior(cfg.region.posterior_file)
     k = draw_index(cfg, replicate, len(post))
-    return check(with_params(cfg, list(post.columns), post.iloc[k].to_numpy())), k
+    drawn = [c for c in post.columns if c not in set(cfg.run.fixed_parameters)]
+    return check(with_params(cfg, drawn, post.iloc[k][drawn].to_numpy())), k
