@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import subprocess
 import tempfile
@@ -54,6 +55,8 @@ def model_version() -> str:
 
 
 DONE_FILE = "done.json"
+RESULT_SUFFIXES = {".parquet", ".csv", ".yaml", ".png"}
+log = logging.getLogger("sim.outputs")
 
 
 def config_hash(cfg: SimConfig) -> str:
@@ -61,18 +64,40 @@ def config_hash(cfg: SimConfig) -> str:
     return hashlib.sha256(to_yaml(cfg).encode()).hexdigest()
 
 
-def is_complete(out_dir: Path, digest: str) -> bool:
-    """Whether ``out_dir`` holds complete results of the config with this hash.
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
-    ``done.json`` is written last, so its presence means every other file was written; a corrupt
-    or different ``done.json`` means the results are recomputed (nothing is deleted first).
+
+def corrupt_files(out_dir: Path, checksums: dict[str, str]) -> list[str]:
+    """Result files that are missing or whose bytes differ from the recorded checksums."""
+    bad = []
+    for name, digest in checksums.items():
+        path = Path(out_dir) / name
+        if not path.exists() or file_digest(path) != digest:
+            bad.append(name)
+    return bad
+
+
+def is_complete(out_dir: Path, digest: str) -> bool:
+    """Whether ``out_dir`` holds complete, intact results of the config with this hash.
+
+    ``done.json`` is written last, so its presence means every other file was written; it also
+    records each file's checksum, so a result file damaged afterwards is detected and reported.
+    A corrupt, different or missing ``done.json`` means the results are recomputed.
     """
     path = Path(out_dir) / DONE_FILE
     try:
         info = json.loads(path.read_text())
     except (OSError, ValueError):
         return False
-    return isinstance(info, dict) and info.get("config_hash") == digest
+    if not isinstance(info, dict) or info.get("config_hash") != digest:
+        return False
+    bad = corrupt_files(out_dir, info.get("files", {}))
+    if bad:
+        log.warning("%s: corrupt or missing result files %s; recomputing", out_dir, bad)
+        return False
+    return True
 
 
 def invalidate(out_dir: Path) -> None:
@@ -84,12 +109,19 @@ def mark_complete(
     out_dir: Path, digest: str, replicates: int, seconds: float, result: EnsembleResult
 ) -> None:
     """Write ``done.json`` (atomically, after every result file)."""
+    out_dir = Path(out_dir)
+    files = sorted(
+        p.name
+        for p in out_dir.iterdir()
+        if p.is_file() and p.suffix in RESULT_SUFFIXES and not p.name.startswith(".")
+    )
     info = {
         "config_hash": digest,
         "replicates": replicates,
         "failed_replicates": len(result.errors),
         "seconds": round(seconds, 3),
         "model_version": model_version(),
+        "files": {name: file_digest(out_dir / name) for name in files if name != DONE_FILE},
     }
     atomic_write(Path(out_dir) / DONE_FILE, lambda p: p.write_text(json.dumps(info, indent=2)))
 
