@@ -7,6 +7,7 @@ value against its documented bounds (:func:`sim.params.validate`) before any sim
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1379,6 +1380,69 @@ def _check_shares(shares: dict, names: tuple, where: str) -> None:
         raise ConfigError(f"{where} must sum to 1, got {total:.6f}")
 
 
+TARGET_KINDS = ("target", "tracking", "three_year")
+
+
+def _check_driver(driver: Driver, where: str, minimum: float) -> None:
+    values = (driver.low, driver.value, driver.high)
+    if not all(math.isfinite(v) for v in values):
+        raise ConfigError(f"{where}={values} must be finite numbers")
+    if not driver.low <= driver.value <= driver.high:
+        raise ConfigError(
+            f"{where}: need low <= value <= high, got low={driver.low}, value={driver.value}, "
+            f"high={driver.high}"
+        )
+    if driver.low < minimum:
+        raise ConfigError(f"{where}.low={driver.low} is below the allowed minimum {minimum}")
+
+
+def _check_exogenous(exo: ExogenousConfig) -> None:
+    """Ranges of the exogenous drivers: ordered, finite, growth rates above -100 %."""
+    for name in (
+        "gdp_growth",
+        "house_price_growth",
+        "outside_talent_pool_growth",
+        "outside_wage_growth",
+    ):
+        _check_driver(getattr(exo, name), f"region.exogenous.{name}", -0.5)
+    _check_driver(exo.listing_window_later, "region.exogenous.listing_window_later", 0.0)
+    _check_driver(exo.little_giant_batch_later, "region.exogenous.little_giant_batch_later", 0.0)
+    for name in ("listing_window", "little_giant_batch"):
+        for year, value in getattr(exo, name).items():
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise ConfigError(f"region.exogenous.{name}[{year}]={value!r} must be >= 0")
+    for year, value in exo.gdp_growth_by_year.items():
+        if not (isinstance(value, int | float) and math.isfinite(value) and value > -0.5):
+            raise ConfigError(
+                f"region.exogenous.gdp_growth_by_year[{year}]={value!r} must be > -0.5"
+            )
+    if exo.listing_window_spread < 0:
+        raise ConfigError(f"region.exogenous.listing_window_spread={exo.listing_window_spread} < 0")
+
+
+def _check_calibration(cal: CalibrationConfig) -> None:
+    """Sizes and settings of the calibration."""
+    for name in (
+        "samples",
+        "waves",
+        "replicates",
+        "people_per_agent",
+        "posterior_size",
+        "posterior_min",
+    ):
+        if getattr(cal, name) < 1:
+            raise ConfigError(f"calibration.{name}={getattr(cal, name)} must be >= 1")
+    if cal.end_year <= cal.base_year:
+        raise ConfigError(
+            f"calibration.end_year={cal.end_year} must be after calibration.base_year="
+            f"{cal.base_year}"
+        )
+    if cal.implausibility_cut <= 0 or cal.discrepancy_share < 0:
+        raise ConfigError(
+            "calibration.implausibility_cut must be > 0 and calibration.discrepancy_share >= 0"
+        )
+
+
 def check(cfg: SimConfig) -> SimConfig:
     """Validate a full config: bounds of every documented field plus cross-field rules.
 
@@ -1413,7 +1477,11 @@ def check(cfg: SimConfig) -> SimConfig:
         raise ConfigError(
             f"region.base_state={cfg.region.base_state!r}; allowed: 'value', 'low', 'high'"
         )
+    _check_exogenous(cfg.region.exogenous)
+    _check_calibration(cfg.calibration)
     run = cfg.run
+    if run.seed < 0:
+        raise ConfigError(f"run.seed={run.seed} must be >= 0")
     if run.replicates < 1:
         raise ConfigError(f"run.replicates={run.replicates} must be >= 1")
     if run.people_per_agent < 1:
@@ -1432,6 +1500,17 @@ def check(cfg: SimConfig) -> SimConfig:
     for t in cfg.targets.targets:
         if t.kpi not in KPI_IDS:
             raise ConfigError(f"targets: {t.id!r} has kpi={t.kpi!r}; allowed: {list(KPI_IDS)}")
+        if t.kind not in TARGET_KINDS:
+            raise ConfigError(
+                f"targets: {t.id!r} has kind={t.kind!r}; allowed: {list(TARGET_KINDS)}"
+            )
+        if not math.isfinite(t.threshold):
+            raise ConfigError(f"targets: {t.id!r} has threshold={t.threshold}; must be a number")
+        if t.year <= cfg.region.base_year:
+            raise ConfigError(
+                f"targets: {t.id!r} has year={t.year}; must be after region.base_year="
+                f"{cfg.region.base_year}"
+            )
     exp = cfg.experiment
     if exp.replicates < 1:
         raise ConfigError(f"experiment.replicates={exp.replicates} must be >= 1")

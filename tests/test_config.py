@@ -61,6 +61,18 @@ def test_presets_build_on_each_other():
         ("run.replicates=0", ["run.replicates"]),
         ("region.base_year=2031", ["run.horizon", "region.base_year"]),
         ("region.population.zone_shares.rest_of_city=0.9", ["zone_shares", "sum to 1"]),
+        ("region.exogenous.gdp_growth.low=0.1", ["region.exogenous.gdp_growth", "low <= value"]),
+        ("region.exogenous.house_price_growth.low=-0.9", ["house_price_growth.low", "minimum"]),
+        ("calibration.waves=0", ["calibration.waves"]),
+        ("calibration.end_year=2016", ["calibration.end_year", "base_year"]),
+        ("targets.targets.0.kind=wish", ["kind='wish'", "three_year"]),
+        ("targets.targets.0.year=2020", ["year=2020", "region.base_year"]),
+        ("run.seed=-3", ["run.seed"]),
+        ("experiment.min_probability=1.5", ["experiment.min_probability"]),
+        ("experiment.replicates=0", ["experiment.replicates"]),
+        ("executor=ray", ["executor.address"]),
+        ("executor.kind=dask", ["executor.kind", "ray"]),
+        ("mode=forecast", ["mode='forecast'", "backtest"]),
     ],
 )
 def test_bad_values_are_refused_with_the_field_named(override, words):
