@@ -3,6 +3,8 @@
 #   make install                 create .venv (Python >= 3.12) and install the package + dev tools
 #   make run ARGS="..."          run the simulator: .venv/bin/python -m sim $(ARGS)
 #   make test PYTEST_ARGS="..."  run the test suite
+#   make dashboard [PORT=8765]   serve the advisor dashboard on 127.0.0.1:$(PORT)
+#   make notebooks               open the student notebooks in JupyterLab
 #   make lint / make format      ruff check / ruff format
 #   make clean                   remove run outputs and caches (keeps .venv)
 #   make print-python            show which base interpreter would be used for .venv
@@ -50,7 +52,7 @@ exit 1
 endef
 export FIND_PYTHON
 
-.PHONY: help venv install run test lint format clean print-python
+.PHONY: help venv install run test lint format clean print-python dashboard notebooks
 
 help:
 	@sed -n 's/^#   \(make .*\)/  \1/p' $(firstword $(MAKEFILE_LIST))
@@ -87,6 +89,16 @@ run: venv
 
 test: venv
 	$(VPY) -m pytest $(PYTEST_ARGS)
+
+PORT ?= 8765
+
+dashboard: venv
+	@echo "dashboard: open http://127.0.0.1:$(PORT) in a browser (Ctrl-C stops it)"
+	$(VENV)/bin/solara run scenarios/dashboard/app.py --host 127.0.0.1 --port $(PORT) --production
+
+notebooks: venv
+	$(VENV)/bin/jupytext --sync notebooks/*.py >/dev/null 2>&1 || true
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 --no-browser
 
 lint: venv
 	$(RUFF) check . && $(RUFF) format --check .
