@@ -47,9 +47,18 @@ MAX_BOXES = 3
 MIN_COVERAGE = 0.5
 MIN_BOX_COVERAGE = 0.1
 BOX_COLUMNS = [
-    "box", "factor", "low", "high", "restricted_low", "restricted_high", "quasi_p",
-    "coverage", "density", "mass", "condition",
-]  # fmt: skip
+    "box",
+    "factor",
+    "low",
+    "high",
+    "restricted_low",
+    "restricted_high",
+    "quasi_p",
+    "coverage",
+    "density",
+    "mass",
+    "condition",
+]
 register_schema()
 
 

@@ -332,8 +332,15 @@ def bar_chart(tidy: pd.DataFrame, output: str, method: str, path: Path) -> Path:
     data = data.sort_values(("value", main), na_position="first")
     ypos = np.arange(len(data))
     fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.45 * len(data)), dpi=110)
-    ax.barh(ypos, data[("value", main)].fillna(0), xerr=data[("conf", main)].fillna(0),
-            color="tab:blue", alpha=0.8, label=main, capsize=3)  # fmt: skip
+    ax.barh(
+        ypos,
+        data[("value", main)].fillna(0),
+        xerr=data[("conf", main)].fillna(0),
+        color="tab:blue",
+        alpha=0.8,
+        label=main,
+        capsize=3,
+    )
     if method == "morris":
         ax.scatter(data[("value", "sigma")], ypos, color="tab:orange", zorder=5, label="sigma")
     else:
