@@ -37,6 +37,7 @@ class Population:
             name: np.zeros(max(capacity, 1), dtype) for name, dtype in self.schema.items()
         }
         self.agents: list[mesa.Agent | None] = []
+        self.n_agents = 0  # Mesa agents currently attached to rows
 
     @property
     def capacity(self) -> int:
@@ -85,6 +86,7 @@ class Population:
         other = copy.copy(self)
         other._data = {k: v.copy() for k, v in self._data.items()}
         other.agents = [None] * self.n
+        other.n_agents = 0
         return other
 
 
@@ -117,7 +119,9 @@ class RowAgent(mesa.Agent):
     def __init__(self, model: mesa.Model, index: int) -> None:
         super().__init__(model)
         self.index = int(index)
-        self.population.agents[self.index] = self
+        population = self.population
+        population.agents[self.index] = self
+        population.n_agents += 1
 
     @property
     def population(self) -> Population:
@@ -126,8 +130,11 @@ class RowAgent(mesa.Agent):
 
     def remove(self) -> None:
         """Mark the row dead and deregister the agent from the model."""
-        self.population.alive[self.index] = False
-        self.population.agents[self.index] = None
+        population = self.population
+        population.alive[self.index] = False
+        if population.agents[self.index] is not None:
+            population.agents[self.index] = None
+            population.n_agents -= 1
         super().remove()
 
     def __repr__(self) -> str:
@@ -149,10 +156,20 @@ def create_row_agents(cls: type[RowAgent], model: mesa.Model, rows: np.ndarray) 
     return cls.create_agents(model, len(rows), index=rows)
 
 
+def missing_agents(population: Population) -> np.ndarray:
+    """Alive rows that have no Mesa agent yet."""
+    live = population.live()
+    if population.n_agents == 0:
+        return live
+    have = np.fromiter((a is not None for a in population.agents), bool, population.n)
+    return live[~have[live]]
+
+
 def remove_row_agents(population: Population, rows: np.ndarray) -> None:
-    """Remove the Mesa agents of the given rows (and mark the rows dead)."""
-    for i in rows:
-        agent = population.agents[i]
-        if agent is not None:
-            agent.remove()
+    """Remove the Mesa agents of the given rows, if they exist, and mark the rows dead."""
+    if population.n_agents:
+        for i in rows:
+            agent = population.agents[i]
+            if agent is not None:
+                agent.remove()
     population.alive[rows] = False

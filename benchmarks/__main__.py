@@ -2,7 +2,8 @@
 
 Usage::
 
-    python -m benchmarks [--quick] [--repeats N] [--only B1,B3] [--json out.json] [--profile]
+    python -m benchmarks [--quick] [--repeats N] [--ensemble-repeats N] [--only B1,B3]
+                         [--json out.json] [--profile]
 
 Each case runs in a fresh subprocess so that its peak memory and start-up are its own. Timings
 are wall-clock medians over repeats; ratios (B4, B5) are measured side by side in one process
@@ -33,6 +34,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, about a minute, no B3")
     ap.add_argument("--repeats", type=int, default=None, help="repeats of B1 (and B4, max 3)")
+    ap.add_argument("--ensemble-repeats", type=int, default=None, help="repeats of B2 (default 1)")
     ap.add_argument("--only", default="", help="comma-separated cases, e.g. B1,B3 (also M, P)")
     ap.add_argument("--json", type=Path, default=None, help="write raw results to this file")
     ap.add_argument("--profile", action="store_true", help="add a pyinstrument profile of B1")
@@ -103,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks and print the table; returns 0 (goals missed are reported, not errors)."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     settings = Settings.make(args.quick, args.repeats)
+    if args.ensemble_repeats:
+        settings.ensemble_repeats = args.ensemble_repeats
     names = selected(args.only, args.profile)
     info = machine()
     start = time.perf_counter()

@@ -87,6 +87,11 @@ def spread(values: list[float], unit: str = "s", digits: int = 2) -> str:
     )
 
 
+def load_note(raw: dict[str, Any]) -> str:
+    """Machine load around a child run (a hint of contamination by other processes)."""
+    return f"1-min load average {raw.get('load_before')} before, {raw.get('load_after')} after"
+
+
 def failed(case: str, what: str, goal: str, raw: dict[str, Any]) -> list[Row]:
     """A row for a case whose child failed or timed out."""
     return [Row(case, what, f"FAILED: {raw['error']}", goal, "no")]
@@ -136,7 +141,7 @@ def _b1_as_is(s: Settings) -> tuple[list[Row], dict[str, Any]]:
     total = [r["total_s"] for r in runs]
     rows = [Row("B1", what, spread(total), goal, yes_no(summary(total)["median"] <= 0.5))]
     cpu = spread([r["total_cpu_s"] for r in runs], "s CPU")
-    rows[0].notes.append(f"same runs in CPU time of the process: {cpu}")
+    rows[0].notes.append(f"same runs in CPU time of the process: {cpu}; {load_note(raw)}")
     rows.append(
         Row(
             "B1.c",
@@ -184,7 +189,7 @@ def bench_b2(s: Settings) -> tuple[list[Row], dict[str, Any]]:
     if n != 100:
         measured += f"; scaled to 100: {wall100:.1f} s"
     row = Row("B2", what, measured, goal, yes_no(wall100 <= 30.0))
-    row.notes.append(f"{raw['workers']} worker processes on {raw['cores']} cores")
+    row.notes.append(f"{raw['workers']} worker processes on {raw['cores']} cores; {load_note(raw)}")
     per_rep = summary(walls)["median"] * raw["workers"] / n
     rows = [
         row,
@@ -233,7 +238,8 @@ def b3_rows(case: str, what: str, goal: str, raw: dict[str, Any]) -> list[Row]:
     )
     row = Row(case, what, measured, goal, yes_no(time_ok and mem_ok))
     row.notes.append(
-        f"time {'met' if time_ok else 'missed'}, memory {'met' if mem_ok else 'missed'}"
+        f"time {'met' if time_ok else 'missed'}, memory {'met' if mem_ok else 'missed'}; "
+        + load_note(raw)
     )
     persons0, persons1 = raw["talent_persons_start"], raw["talent_persons_end"]
     built = (raw["rss_built_bytes"] - raw["rss_before_bytes"]) / persons0

@@ -70,6 +70,14 @@ def emit(result: dict[str, Any]) -> None:
     print(RESULT_MARK + json.dumps(result), flush=True)
 
 
+def load_average() -> float:
+    """One-minute load average of the machine (NaN where unavailable)."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return float("nan")
+
+
 def run_child(case: str, params: dict[str, Any], timeout: float) -> dict[str, Any]:
     """Run one case in a fresh interpreter (``python -m benchmarks.child``) and parse its result.
 
@@ -84,6 +92,7 @@ def run_child(case: str, params: dict[str, Any], timeout: float) -> dict[str, An
     """
     cmd = [sys.executable, "-m", "benchmarks.child", case, json.dumps(params)]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
+    load0 = load_average()
     start = time.perf_counter()
     try:
         proc = subprocess.run(
@@ -94,6 +103,7 @@ def run_child(case: str, params: dict[str, Any], timeout: float) -> dict[str, An
     wall = time.perf_counter() - start
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(RESULT_MARK):
-            return {**json.loads(line[len(RESULT_MARK) :]), "wall_s": wall}
+            loads = {"load_before": load0, "load_after": load_average()}
+            return {**json.loads(line[len(RESULT_MARK) :]), "wall_s": wall, **loads}
     tail = "\n".join(proc.stderr.strip().splitlines()[-6:])
     return {"error": f"exit code {proc.returncode}: {tail}", "wall_s": wall}

@@ -1,11 +1,12 @@
 """Where the time of a default run goes: a pyinstrument profile summarised by function.
 
-``python -m benchmarks.profile [RUNS]`` prints the summary; ``python -m benchmarks --profile``
-adds it to the benchmark report.
+``python -m benchmarks.profile [--runs N] [--people-per-agent K] [--no-mesa-agents]`` prints
+the summary; ``python -m benchmarks --profile`` adds the default-run profile to the report.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections import defaultdict
 from typing import Any
@@ -67,40 +68,54 @@ def summarise(root: Any, top: int) -> dict[str, Any]:
     }
 
 
-def profile_default_runs(runs: int, top: int = 12) -> dict[str, Any]:
-    """Profile ``runs`` default runs (construction + stepping) after one untimed warm-up run."""
-    import numpy as np
+def profile_default_runs(
+    runs: int,
+    top: int = 12,
+    overrides: tuple[str, ...] = (),
+    variant: str = "as_is",
+    warm: bool = True,
+) -> dict[str, Any]:
+    """Profile ``runs`` runs (construction + stepping), by default after an untimed warm-up run.
+
+    Args:
+        runs: Profiled runs (replicate seeds 0, 1, ...).
+        top: Rows per table.
+        overrides: Hydra overrides, e.g. ``("run.people_per_agent=1",)``.
+        variant: What-if variant of ``benchmarks.child`` (``as_is``, ``no_mesa_agents`` ...).
+        warm: Run once before profiling, so the base-population cache is built (as in a worker).
+    """
     from pyinstrument import Profiler
 
+    from benchmarks.child import replicate_rng
+    from benchmarks.child import variant as patched
     from sim.compose import load_config
     from sim.model import InnovationModel
 
-    cfg = load_config([])
-    _run(InnovationModel, cfg, 10_000)  # builds the base-population cache, as a worker does
-    profiler = Profiler(interval=0.001)
-    profiler.start()
-    for seed in np.random.SeedSequence(cfg.run.seed).spawn(runs):
-        _run(InnovationModel, cfg, seed)
-    session = profiler.stop()
-    root = session.root_frame()
-    out = summarise(root, top)
-    out["cpu_s"] = session.cpu_time
-    out["runs"] = runs
+    cfg = load_config(list(overrides))
+    with patched(variant):
+        if warm:
+            _run(InnovationModel, cfg, replicate_rng(cfg.run.seed, 10_000))
+        profiler = Profiler(interval=0.001)
+        profiler.start()
+        for r in range(runs):
+            _run(InnovationModel, cfg, replicate_rng(cfg.run.seed, r))
+        session = profiler.stop()
+    out = summarise(session.root_frame(), top)
+    out.update(cpu_s=session.cpu_time, runs=runs, overrides=list(overrides), variant=variant)
     return out
 
 
-def _run(model_cls: Any, cfg: Any, seed: Any) -> None:
-    import numpy as np
-
-    model = model_cls(cfg, rng=np.random.default_rng(seed))
+def _run(model_cls: Any, cfg: Any, rng: Any) -> None:
+    model = model_cls(cfg, rng=rng)
     while model.running:
         model.step()
 
 
 def format_profile(prof: dict[str, Any]) -> str:
     """Plain-text tables of the profile summary."""
+    setting = " ".join([*prof.get("overrides", []), prof.get("variant", "as_is")])
     lines = [
-        f"Profile of {prof['runs']} default runs (warm construction + stepping): "
+        f"Profile of {prof['runs']} runs ({setting}; construction + stepping): "
         f"{prof['total_s']:.2f} s wall, {prof['cpu_s']:.2f} s CPU",
         "  inclusive time (project and Mesa functions):",
     ]
@@ -110,5 +125,19 @@ def format_profile(prof: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def main(argv: list[str]) -> None:
+    """``python -m benchmarks.profile [--runs N] [--people-per-agent K] [--no-mesa-agents]``."""
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.profile")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--people-per-agent", type=int, default=None)
+    ap.add_argument("--no-mesa-agents", action="store_true", help="what-if: arrays only")
+    ap.add_argument("--top", type=int, default=15)
+    args = ap.parse_args(argv)
+    overrides = (f"run.people_per_agent={args.people_per_agent}",) if args.people_per_agent else ()
+    variant = "no_mesa_agents" if args.no_mesa_agents else "as_is"
+    warm = args.people_per_agent is None or args.people_per_agent >= 50  # full scale: no warm-up
+    print(format_profile(profile_default_runs(args.runs, args.top, overrides, variant, warm)))
+
+
 if __name__ == "__main__":
-    print(format_profile(profile_default_runs(int(sys.argv[1]) if len(sys.argv) > 1 else 3)))
+    main(sys.argv[1:])

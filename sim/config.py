@@ -1247,6 +1247,7 @@ class RunConfig:
     exogenous_uncertainty: bool = True
     base_state_uncertainty: bool = False
     parameter_uncertainty: bool = True
+    lazy_agents: bool = True
     fixed_parameters: list[str] = field(default_factory=list)
     plots: bool = True
     progress: bool = True

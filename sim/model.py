@@ -27,7 +27,7 @@ from agents import entry, firm, fund, talent, university
 from agents.categories import PLATFORM_KINDS, TIERS
 from agents.firm import Firm
 from agents.fund import CREDIT, DealBook, Fund
-from agents.population import create_row_agents, remove_row_agents
+from agents.population import create_row_agents, missing_agents, remove_row_agents
 from agents.talent import Talent, TalentConditions, tier_vector
 from agents.university import University
 from sim import kpis, markets, region
@@ -156,6 +156,8 @@ class InnovationModel(mesa.Model):
     ) -> None:
         cfg = resolve_config(config, overrides)
         self.config = cfg
+        self._populations_ready = False
+        self.lazy_agents = cfg.run.lazy_agents
         super().__init__(rng=cfg.run.seed if rng is None else rng)
         self.region = cfg.region
         self.behaviour = cfg.region.behaviour
@@ -240,8 +242,9 @@ class InnovationModel(mesa.Model):
         self.spillovers = Spillovers(self)
         univ.rd_spend[univ.live()] = univ.researchers[univ.live()] * self.univ_rd_per_researcher
         self.labour.assign_employers(tal.live())
-        for cls, pop in ((Firm, firms), (University, univ), (Talent, tal), (Fund, funds)):
-            create_row_agents(cls, self, pop.live())
+        self._populations_ready = True
+        if not self.lazy_agents:
+            self.materialise_agents()
 
     def _draw_exogenous(self, uncertain: bool) -> dict[str, Any]:
         exo = self.region.exogenous
@@ -324,16 +327,59 @@ class InnovationModel(mesa.Model):
         return kpis.platform_count(self)
 
     def create_firm_agents(self, rows: np.ndarray) -> None:
-        """Mesa agents for new firm rows."""
-        create_row_agents(Firm, self, rows)
+        """Mesa agents for new firm rows (at once, or when agents are next looked at)."""
+        if not self.lazy_agents:
+            create_row_agents(Firm, self, rows)
 
     def create_talent_agents(self, rows: np.ndarray) -> None:
-        """Mesa agents for new talent rows."""
-        create_row_agents(Talent, self, rows)
+        """Mesa agents for new talent rows (at once, or when agents are next looked at)."""
+        if not self.lazy_agents:
+            create_row_agents(Talent, self, rows)
 
     def create_fund_agents(self, rows: np.ndarray) -> None:
-        """Mesa agents for new fund rows."""
-        create_row_agents(Fund, self, rows)
+        """Mesa agents for new fund rows (at once, or when agents are next looked at)."""
+        if not self.lazy_agents:
+            create_row_agents(Fund, self, rows)
+
+    def materialise_agents(self) -> None:
+        """Create the Mesa agents of every live row that has none yet."""
+        for cls, pop in self._row_types():
+            rows = missing_agents(pop)
+            if len(rows):
+                create_row_agents(cls, self, rows)
+
+    def _row_types(self):
+        return (
+            (Firm, self.firms),
+            (University, self.universities),
+            (Talent, self.talent),
+            (Fund, self.funds),
+        )
+
+    @property
+    def agents(self):
+        """All agents (Mesa's AgentSet); rows without a Mesa agent get one first."""
+        if self._populations_ready:
+            self.materialise_agents()
+        return super().agents
+
+    @agents.setter
+    def agents(self, value) -> None:
+        mesa.Model.agents.fset(self, value)
+
+    @property
+    def agents_by_type(self):
+        """Agents by type (Mesa's dict of AgentSets); rows without a Mesa agent get one first."""
+        if self._populations_ready:
+            self.materialise_agents()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Agent types of the model."""
+        if self._populations_ready:
+            self.materialise_agents()
+        return super().agent_types
 
     def remove_talent_agents(self, rows: np.ndarray) -> None:
         """Remove talent agents whose headcount reached zero."""

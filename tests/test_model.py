@@ -180,3 +180,13 @@ def test_evaluate_and_adjust_shifts_effort_towards_lagging_targets():
     assert all(0.25 <= v <= 4.0 for v in effort.values())
     fixed = run_model(load_config(FAST), seed=7)
     assert fixed.policy.effort == dict.fromkeys(effort, 1.0)
+
+
+def test_lazy_and_eager_mesa_agents_give_identical_runs():
+    from sim.compose import load_config
+
+    lazy = run_model(load_config(FAST), seed=8)
+    eager = run_model(load_config([*FAST, "run.lazy_agents=false"]), seed=8)
+    pd.testing.assert_frame_equal(lazy.kpi_frame(), eager.kpi_frame())
+    assert lazy.talent.n_agents == 0  # nothing looked at the agents yet
+    assert len(lazy.agents_by_type[Talent]) == lazy.talent.count() == eager.talent.n_agents
