@@ -93,6 +93,7 @@ test: venv
 PORT ?= 8765
 
 dashboard: venv
+	$(VPY) -m scenarios.dashboard.assets
 	@echo "dashboard: open http://127.0.0.1:$(PORT) in a browser (Ctrl-C stops it)"
 	$(VENV)/bin/solara run scenarios/dashboard/app.py --host 127.0.0.1 --port $(PORT) --production
 
