@@ -225,6 +225,7 @@ def new_agents(model: InnovationModel, persons_by_tier: np.ndarray) -> np.ndarra
         arrived_year=model.year,
         wage=wage * model.streams.talent.lognormal(-0.03125, 0.25, len(tiers)),
     )
+    model.talent_changed()
     model.labour.assign_employers(rows)
     model.create_talent_agents(rows)
     return rows
@@ -243,6 +244,7 @@ def step_quarter(model: InnovationModel) -> None:
     leavers = rng.binomial(heads, p_leave)
     retirees = rng.binomial(heads - leavers, quarterly(np.full(len(idx), p.retirement_rate)))
     t.headcount[idx] = heads - leavers - retirees
+    model.talent_changed()
     model.flows.add("outflow_leave", int(leavers.sum()))
     model.flows.add("outflow_retire", int(retirees.sum()))
     t.years_in_city[idx] += 0.25
@@ -321,6 +323,7 @@ def promote(model: InnovationModel) -> None:
         t.headcount[rows[part]] -= up[part]
     for rows in in_place:
         t.tier[rows] -= 1
+    model.talent_changed()
     new = new_agents(model, moved)
     if len(new):
         mean_years = years / np.maximum(moved, 1)

@@ -157,6 +157,7 @@ class InnovationModel(mesa.Model):
         cfg = resolve_config(config, overrides)
         self.config = cfg
         self._populations_ready = False
+        self._tier_stock = None
         self.lazy_agents = cfg.run.lazy_agents
         super().__init__(rng=cfg.run.seed if rng is None else rng)
         self.region = cfg.region
@@ -233,7 +234,7 @@ class InnovationModel(mesa.Model):
             base["tech_contract_turnover"] - univ_turnover, 0.0
         ) / max(float(firms.knowledge[fi].sum()), 1.0)
         self.talent_stock_base = self.talent_stock()
-        self.talent_stock_base_by_tier = self.talent_stock_by_tier()
+        self.talent_stock_base_by_tier = self.talent_stock_by_tier().copy()
         heads = tal.headcount[tal.live()]
         self.talent_years_ref = float(np.average(tal.years_in_city[tal.live()], weights=heads))
         self._calibrate_talent_flows()
@@ -296,14 +297,21 @@ class InnovationModel(mesa.Model):
 
     def talent_stock(self) -> int:
         """Talent persons in the city (sum of headcounts)."""
-        t = self.talent
-        return int(t.headcount[t.alive].sum())
+        return int(round(float(self.talent_stock_by_tier().sum())))
 
     def talent_stock_by_tier(self) -> np.ndarray:
-        """Talent persons per tier."""
-        t = self.talent
-        idx = t.live()
-        return np.bincount(t.tier[idx], weights=t.headcount[idx], minlength=len(TIERS))
+        """Talent persons per tier (cached until the talent population changes; do not modify)."""
+        if self._tier_stock is None:
+            t = self.talent
+            idx = t.live()
+            self._tier_stock = np.bincount(
+                t.tier[idx], weights=t.headcount[idx], minlength=len(TIERS)
+            )
+        return self._tier_stock
+
+    def talent_changed(self) -> None:
+        """Forget cached talent counts (call after changing headcounts, tiers or rows)."""
+        self._tier_stock = None
 
     def rd_talent_stock(self) -> float:
         """Persons in the R&D-capable tiers (top to young researchers)."""
@@ -384,6 +392,7 @@ class InnovationModel(mesa.Model):
     def remove_talent_agents(self, rows: np.ndarray) -> None:
         """Remove talent agents whose headcount reached zero."""
         remove_row_agents(self.talent, rows)
+        self.talent_changed()
 
     def on_firm_exit(self, rows: np.ndarray) -> None:
         """Firms exit: their Mesa agents are removed; platforms and posts go with them."""
