@@ -21,21 +21,19 @@ density, mass), ``discovery_boxes.txt`` (the readable boxes) and ``config.yaml``
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import hydra
 import numpy as np
 import pandas as pd
-from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 from scipy.stats import qmc
 
 from scenarios.sensitivity import (
     evaluate_points,
-    load_experiment,
     run_or_exit,
+    run_timed,
     write_config,
 )
 from sim.compose import register_schema
@@ -301,11 +299,7 @@ def main(dcfg: DictConfig) -> None:
     def body() -> None:
         logging.getLogger("prim").setLevel(logging.WARNING)
         require_prim()
-        cfg, targets = load_experiment()
-        out_dir = Path(HydraConfig.get().runtime.output_dir)
-        start = time.perf_counter()
-        run_discovery(cfg, targets, out_dir)
-        print(f"done in {time.perf_counter() - start:.1f} s; results in {out_dir}")
+        run_timed(run_discovery)
 
     run_or_exit(body)
 

@@ -16,6 +16,32 @@ from sim.kpis import KPI_UNITS  # noqa: E402
 BANDS = ((0.05, 0.95, 0.2), (0.25, 0.75, 0.35))
 
 
+def mark_targets(
+    ax, targets: list[TargetSpec], with_kind: bool = True, offset=(-90, 6), fontsize: int = 8
+) -> None:
+    """Mark each target on a chart: a diamond at (year, threshold), a dashed line, a label.
+
+    Args:
+        ax: Matplotlib axes.
+        targets: Targets to mark.
+        with_kind: Prefix labels with the target's kind (target, tracking, three-year).
+        offset: Label offset in points.
+        fontsize: Label font size.
+    """
+    for t in targets:
+        kind = "target" if t.kind == "target" else t.kind.replace("_", "-")
+        ax.scatter([t.year], [t.threshold], marker="D", color="tab:red", zorder=5)
+        ax.axhline(t.threshold, color="tab:red", ls="--", lw=0.8)
+        ax.annotate(
+            f"{kind + ' ' if with_kind else ''}{t.year}: {t.threshold:g}",
+            (t.year, t.threshold),
+            textcoords="offset points",
+            xytext=offset,
+            color="tab:red",
+            fontsize=fontsize,
+        )
+
+
 def fan_chart(
     kpis: pd.DataFrame, kpi: str, targets: list[TargetSpec], path: Path, title: str = ""
 ) -> Path:
@@ -45,18 +71,7 @@ def fan_chart(
             label=f"{int(lo * 100)}-{int(hi * 100)} %",
         )
     ax.plot(q.index, q[0.5], color="tab:blue", lw=2, label="median")
-    for t in targets:
-        kind = "target" if t.kind == "target" else t.kind.replace("_", "-")
-        ax.scatter([t.year], [t.threshold], marker="D", color="tab:red", zorder=5)
-        ax.axhline(t.threshold, color="tab:red", ls="--", lw=0.8)
-        ax.annotate(
-            f"{kind} {t.year}: {t.threshold:g}",
-            (t.year, t.threshold),
-            textcoords="offset points",
-            xytext=(-90, 6),
-            color="tab:red",
-            fontsize=8,
-        )
+    mark_targets(ax, targets)
     ax.set_title(title or kpi)
     ax.set_xlabel("year")
     ax.set_ylabel(KPI_UNITS.get(kpi, ""))

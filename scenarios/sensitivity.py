@@ -169,6 +169,15 @@ def write_config(out_dir: Path, cfg: SimConfig) -> None:
     atomic_write(out_dir / "config.yaml", lambda p: p.write_text(header + to_yaml(cfg)))
 
 
+def run_timed(run: Callable[[SimConfig, list[TargetSpec], Path], object]) -> None:
+    """Load the experiment, run it into the Hydra run directory and say how long it took."""
+    cfg, targets = load_experiment()
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    start = time.perf_counter()
+    run(cfg, targets, out_dir)
+    print(f"done in {time.perf_counter() - start:.1f} s; results in {out_dir}")
+
+
 def run_or_exit(body: Callable[[], None]) -> None:
     """Run ``body``; a ConfigError becomes one line on stderr and exit code 2."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
@@ -392,15 +401,7 @@ def run_sensitivity(cfg: SimConfig, targets: list[TargetSpec], out_dir: Path) ->
 @hydra.main(config_path="pkg://conf", config_name="config", version_base="1.3")
 def main(dcfg: DictConfig) -> None:
     """Check the experiment, run the sensitivity analysis and print the ranking."""
-
-    def body() -> None:
-        cfg, targets = load_experiment()
-        out_dir = Path(HydraConfig.get().runtime.output_dir)
-        start = time.perf_counter()
-        run_sensitivity(cfg, targets, out_dir)
-        print(f"done in {time.perf_counter() - start:.1f} s; results in {out_dir}")
-
-    run_or_exit(body)
+    run_or_exit(lambda: run_timed(run_sensitivity))
 
 
 if __name__ == "__main__":

@@ -162,6 +162,23 @@ def _timing_levers(cfg: SimConfig) -> list[Lever]:
     ]
 
 
+def _from_meta(name: str, label: str, meta: dict, largest: float, kind: str) -> Lever:
+    """A control for a documented lever field, its slider sized by the largest preset value."""
+    top, step = _slider(meta["unit"], meta["maximum"], largest, kind)
+    return Lever(
+        name,
+        label,
+        meta["family"],
+        meta["unit"],
+        meta["what"],
+        float(meta["minimum"]),
+        meta["maximum"],
+        top,
+        step,
+        kind,
+    )
+
+
 @cache
 def catalogue() -> tuple[Lever, ...]:
     """Every lever of ``LeverConfig`` as dashboard controls (category amounts one per category)."""
@@ -173,38 +190,12 @@ def catalogue() -> tuple[Lever, ...]:
             subs = [f.name for f in dataclasses.fields(value)]
             largest = max(float(getattr(get_field(c, name), s)) for c in cfgs for s in subs)
             for sub in subs:
-                top, step = _slider(meta["unit"], meta["maximum"], largest, "float")
-                out.append(
-                    Lever(
-                        f"{name}.{sub}",
-                        f"{_label(leaf)}: {sub.replace('_', ' ')}",
-                        meta["family"],
-                        meta["unit"],
-                        meta["what"],
-                        float(meta["minimum"]),
-                        meta["maximum"],
-                        top,
-                        step,
-                    )
-                )
+                label = f"{_label(leaf)}: {sub.replace('_', ' ')}"
+                out.append(_from_meta(f"{name}.{sub}", label, meta, largest, "float"))
             continue
         kind = "int" if isinstance(value, int) and not isinstance(value, bool) else "float"
         largest = max(float(get_field(c, name)) for c in cfgs)
-        top, step = _slider(meta["unit"], meta["maximum"], largest, kind)
-        out.append(
-            Lever(
-                name,
-                _label(leaf),
-                meta["family"],
-                meta["unit"],
-                meta["what"],
-                float(meta["minimum"]),
-                meta["maximum"],
-                top,
-                step,
-                kind,
-            )
-        )
+        out.append(_from_meta(name, _label(leaf), meta, largest, kind))
         if leaf == "budget_cap_yuan_per_year":
             out.append(
                 Lever(

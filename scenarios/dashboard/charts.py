@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from scenarios.report import BANDS
+from scenarios.report import BANDS, mark_targets
 from sim.config import TargetSpec
 from sim.kpis import KPI_UNITS
 
@@ -42,17 +42,7 @@ def _fan(ax, q: pd.DataFrame, colour: str) -> None:
 
 
 def _targets(ax, targets: list[TargetSpec]) -> None:
-    for t in targets:
-        ax.scatter([t.year], [t.threshold], marker="D", color="tab:red", zorder=5)
-        ax.axhline(t.threshold, color="tab:red", ls="--", lw=0.8)
-        ax.annotate(
-            f"{t.year}: {t.threshold:g}",
-            (t.year, t.threshold),
-            textcoords="offset points",
-            xytext=(-40, 5),
-            color="tab:red",
-            fontsize=7,
-        )
+    mark_targets(ax, targets, with_kind=False, offset=(-40, 5), fontsize=7)
 
 
 def fan_figure(result: PairResult, kpi: str, targets: list[TargetSpec], title: str = "") -> Figure:
