@@ -1,143 +1,155 @@
-"""Entry: university spin-offs, talent start-ups and outside firms' R&D centres arriving.
+"""Entry of new technology firms: talent start-ups, university spin-offs and funded teams.
 
-Arrivals of outside R&D centres are Poisson with a rate that scales with the city's
-attractiveness: the one-off award relative to the centre's investment, the talent pool, bonded
-duty relief (bonded centres only) and IP / international spending.
+Each quarter new tech firms start in proportion to the talent stock (Poisson), joined by the
+university spin-offs of the last research year and the start-up teams funded by the talent
+programme (lever E; these firms start fund-backed). A new firm draws its industry and zone from
+the city's composition, a lognormal first-year revenue and R&D intensity; a share registers as a
+tech SME at once. Arrivals of outside firms' R&D centres are in :mod:`agents.rd_centres`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
-from agents.categories import BONDED_ZONE, INDUSTRIES, OWNERSHIPS, ZONES
-from agents.firm import CENTRE_CODE
-
-if TYPE_CHECKING:
-    from sim.model import InnovationModel
-
-ARRIVING_TYPES = ("fortune500", "leading_hq", "foreign", "bonded")
-OWNER_OF_TYPE = {
-    "fortune500": OWNERSHIPS.index("fortune500_affiliate"),
-    "leading_hq": OWNERSHIPS.index("soe"),
-    "foreign": OWNERSHIPS.index("foreign"),
-    "bonded": OWNERSHIPS.index("private"),
-}
-STARTUP_REVENUE_YUAN = 3.0e6  # median first-year revenue of a new tech firm (assumption)
-STARTUP_RD_INTENSITY = 0.08  # desired R&D / revenue of a new tech firm (assumption)
+from agents.categories import OWNERSHIPS
+from agents.firm import FirmState
+from agents.params import param
 
 
-def attractiveness(
-    award: float,
-    investment: float,
-    talent_ratio: float,
-    bonded_relief: float,
-    ip_ratio: float,
-    p,
-    bonded: bool,
-) -> float:
-    """Multiplier of the base arrival rate of one centre type.
+@dataclass
+class EntryParams:
+    """Parameters of firm entry (``region.behaviour.entry``)."""
 
-    Args:
-        award: One-off award the centre would receive (yuan).
-        investment: Typical investment of such a centre (yuan).
-        talent_ratio: Talent stock relative to the base year.
-        bonded_relief: Duty/VAT relief rate (applies to bonded centres).
-        ip_ratio: IP / international spending relative to the base-year policy.
-        p: Entry behaviour parameters.
-        bonded: Whether the type is a bonded R&D centre.
+    startups_per_10k_talent: float = param(
+        6.0,
+        low=2.0,
+        high=15.0,
+        unit="new tech firms per 10k talent per year",
+        source="calibrated to HTE and tech-SME growth 2018-2022",
+        rule="agents.entry.startups",
+    )
+    startup_tech_sme_share: float = param(
+        0.5,
+        low=0.05,
+        high=0.9,
+        unit="share",
+        source="calibrated to tech-SME counts 2017-2020",
+        rule="agents.entry.new_tech_firms",
+    )
+    startup_revenue_yuan: float = param(
+        3.0e6,
+        low=1.0e6,
+        high=1.0e7,
+        unit="yuan per year",
+        source="assumption; median first-year revenue of a new tech firm",
+        rule="agents.entry.new_tech_firms",
+    )
+    startup_revenue_log_sd: float = param(
+        1.0,
+        low=0.5,
+        high=1.5,
+        unit="log yuan",
+        source="assumption; spread of first-year revenue",
+        rule="agents.entry.new_tech_firms",
+    )
+    startup_rd_intensity: float = param(
+        0.08,
+        low=0.03,
+        high=0.2,
+        unit="share",
+        source="assumption; mean desired R&D / revenue of a new tech firm",
+        rule="agents.entry.new_tech_firms",
+    )
+    startup_rd_intensity_log_sd: float = param(
+        0.6,
+        low=0.3,
+        high=1.0,
+        unit="log share",
+        source="assumption; spread of new firms' R&D intensity",
+        rule="agents.entry.new_tech_firms",
+    )
 
-    Returns:
-        Rate multiplier (1 under base-year conditions without awards).
-    """
-    m = (1.0 + award / investment) ** p.centre_award_elasticity
-    m *= talent_ratio**p.centre_talent_elasticity
-    m *= ip_ratio**p.ip_elasticity
-    if bonded:
-        m *= np.exp(p.bonded_relief_elasticity * bonded_relief)
-    return float(m)
+
+@dataclass
+class Composition:
+    """How new firms are spread over industries and zones (from ``region.population``)."""
+
+    industry_p: np.ndarray
+    zone_p: np.ndarray
+    revenue_per_employee: float
 
 
-def add_firms(model: InnovationModel, n: int, **columns) -> np.ndarray:
-    """Append ``n`` new firms (entry year = now) and create their Mesa agents."""
-    rows = model.firms.append(n, entry_year=model.year, **columns)
-    model.create_firm_agents(rows)
-    return rows
+def startups(talent_persons: int, p: EntryParams, rng: np.random.Generator) -> int:
+    """New tech firms started by talent this quarter (Poisson in the talent stock)."""
+    return int(rng.poisson(p.startups_per_10k_talent * talent_persons / 1e4 / 4.0))
 
 
-def _new_tech_firms(model: InnovationModel, n: int, fund_backed: bool = False) -> np.ndarray:
-    rng, pop = model.streams.entry, model.region.population
-    ind_p = np.array([pop.industry_shares[k] for k in INDUSTRIES])
-    zone_p = np.array([pop.zone_shares[k] for k in ZONES])
-    revenue = STARTUP_REVENUE_YUAN * rng.lognormal(0.0, 1.0, n)
-    intensity = STARTUP_RD_INTENSITY * rng.lognormal(-0.18, 0.6, n)
-    return add_firms(
-        model,
+def new_tech_firms(
+    firms: FirmState,
+    n: int,
+    p: EntryParams,
+    rng: np.random.Generator,
+    composition: Composition,
+    year: int,
+    fund_backed: bool = False,
+) -> np.ndarray:
+    """Append ``n`` new private tech firms; returns their rows."""
+    revenue = p.startup_revenue_yuan * rng.lognormal(0.0, p.startup_revenue_log_sd, n)
+    sd = p.startup_rd_intensity_log_sd
+    intensity = p.startup_rd_intensity * rng.lognormal(-0.5 * sd**2, sd, n)
+    industry = rng.choice(len(composition.industry_p), n, p=composition.industry_p)
+    zone = rng.choice(len(composition.zone_p), n, p=composition.zone_p)
+    tech_sme = rng.random(n) < p.startup_tech_sme_share
+    return firms.append(
         n,
-        industry=rng.choice(len(INDUSTRIES), n, p=ind_p),
-        zone=rng.choice(len(ZONES), n, p=zone_p),
+        entry_year=year,
+        industry=industry,
+        zone=zone,
         ownership=OWNERSHIPS.index("private"),
         revenue=revenue,
-        employees=revenue / pop.revenue_per_employee_yuan,
+        employees=revenue / composition.revenue_per_employee,
         rd_intensity_target=intensity,
         rd_real=intensity * revenue,
         rd_reported=intensity * revenue,
         rd_last_year=intensity * revenue,
-        tech_sme=rng.random(n) < model.behaviour.entry.startup_tech_sme_share,
+        tech_sme=tech_sme,
         fund_backed=fund_backed,
     )
 
 
-def step_quarter(model: InnovationModel) -> None:
-    """Start-ups and spin-offs enter; outside R&D centres arrive."""
-    rng, p = model.streams.entry, model.behaviour.entry
-    talent = model.talent_stock()
-    n_start = rng.poisson(p.startups_per_10k_talent * talent / 1e4 / 4.0)
-    n_spin, model.pending_spinoffs = model.pending_spinoffs, 0
-    if n_start + n_spin > 0:
-        _new_tech_firms(model, int(n_start + n_spin))
-    teams = int(model.pending_team_startups)
+def step_quarter(
+    firms: FirmState,
+    p: EntryParams,
+    rng: np.random.Generator,
+    *,
+    talent_persons: int,
+    spinoffs: int,
+    team_startups: float,
+    composition: Composition,
+    year: int,
+) -> float:
+    """Start-ups, spin-offs and funded start-up teams enter this quarter.
+
+    Args:
+        firms: The firm population.
+        p: Entry parameters.
+        rng: The entry random stream.
+        talent_persons: Talent stock now.
+        spinoffs: University spin-offs waiting to start.
+        team_startups: Funded start-up teams waiting (whole teams start now).
+        composition: Industry and zone shares of new firms.
+        year: Current year.
+
+    Returns:
+        Start-up teams still waiting (the fractional remainder).
+    """
+    n_start = startups(talent_persons, p, rng)
+    if n_start + spinoffs > 0:
+        new_tech_firms(firms, int(n_start + spinoffs), p, rng, composition, year)
+    teams = int(team_startups)
     if teams > 0:
-        model.pending_team_startups -= teams
-        _new_tech_firms(model, teams, fund_backed=True)
-    lv = model.policy.levers
-    ip_spend = model.policy.amount("ip_and_international_yuan_per_year", "H")
-    ip_ratio = (ip_spend + 1e6) / (model.policy.reference.ip_and_international_yuan_per_year + 1e6)
-    model.gov.book("ip_and_international", ip_spend / 4)
-    awards = model.policy.centre_award_by_code()
-    for kind in ARRIVING_TYPES:
-        code = CENTRE_CODE[kind]
-        invest = p.centre_investment_yuan[kind]
-        mult = attractiveness(
-            awards[code],
-            invest,
-            talent / model.talent_stock_base,
-            lv.bonded_duty_relief_rate,
-            ip_ratio,
-            p,
-            bonded=kind == "bonded",
-        )
-        n = int(rng.poisson(p.centre_arrivals_base[kind] * mult / 4.0))
-        if n == 0:
-            continue
-        rd = p.centre_rd_yuan[kind] * rng.lognormal(-0.125, 0.5, n)
-        revenue = rd / 0.05
-        zone = BONDED_ZONE if kind == "bonded" else ZONES.index("xiangjiang_science_city")
-        rows = add_firms(
-            model,
-            n,
-            industry=rng.choice(len(INDUSTRIES) - 1, n),
-            zone=zone,
-            ownership=OWNER_OF_TYPE[kind],
-            revenue=revenue,
-            employees=revenue / 1e6,
-            rd_intensity_target=rd / revenue,
-            rd_real=rd,
-            rd_reported=rd,
-            rd_last_year=rd,
-            knowledge=rd * 3.0,
-            age=5.0,
-            centre_type=code,
-        )
-        model.pay_centre_awards(rows)
+        team_startups -= teams
+        new_tech_firms(firms, teams, p, rng, composition, year, fund_backed=True)
+    return team_startups

@@ -1,24 +1,182 @@
-"""Firms: R&D under the user cost of R&D, innovation, growth, exit and status transitions.
+"""Firms: R&D under the user cost of R&D, hiring, innovation, growth and exit.
 
 State lives in :class:`FirmState` (one row per firm); :class:`Firm` is the Mesa agent. Money is in
-yuan per year (annual rates) unless a name says otherwise. The rules are plain functions of arrays
-so each can be tested alone; :func:`step_quarter` and :func:`step_year` call them in order.
+yuan per year (annual rates) unless a name says otherwise. Each quarter the schedule calls
+
+1. :func:`plan_rd`: the R&D budget each firm wants, from the user cost of R&D (Hall-Jorgenson,
+   with the super-deduction, tax rates and local marginal subsidies; partial adjustment after Bloom,
+   Griffith & Van Reenen 2002), awards being spent (crowding-out after Boeing 2016) and the
+   high-tech notch (bunching, Chen, Liu, Suarez Serrato & Xu 2021);
+2. the R&D labour market (:mod:`agents.labour_market`) with the posts this implies;
+3. :func:`produce`: R&D at the filled share of posts, reported R&D (relabelling), national tax
+   expenditure, innovation draws, knowledge, revenue growth with Laplace shocks (Bottazzi & Secchi
+   2006; Riccaboni et al. 2008), ageing and exit (SAIC 2013 hazard by age). It returns the rows
+   that exit.
+
+At year end :func:`pay_rd_subsidies` pays the post-R&D, incremental-R&D and cultivation
+subsidies. Statuses (high-tech, tech SME, little giant, listed) are in :mod:`agents.statuses`, R&D
+centres in :mod:`agents.rd_centres` and platforms in :mod:`agents.platforms`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
 from agents.categories import BONDED_ZONE, CENTRE_TYPES, OWNERSHIPS
+from agents.params import param
 from agents.population import Population, RowAgent
-
-if TYPE_CHECKING:
-    from sim.model import InnovationModel
+from agents.world import CostLedger, PolicyView
 
 PRIVATE, SOE, FOREIGN, F500 = (OWNERSHIPS.index(o) for o in OWNERSHIPS)
 CENTRE_CODE = {name: i + 1 for i, name in enumerate(CENTRE_TYPES)}
+"""Code of each R&D-centre type in ``FirmState.centre_type`` (0 = no centre)."""
+
+
+@dataclass
+class FirmParams:
+    """Parameters of the firm rules (``region.behaviour.firm``)."""
+
+    rd_elasticity_long_run: float = param(
+        -1.0,
+        low=-2.0,
+        high=-0.14,
+        unit="elasticity",
+        minimum=-5.0,
+        maximum=0.0,
+        source="Bloom, Griffith & Van Reenen (2002) LR about -1.0; Chen et al. (2021) real 1.14",
+        rule="agents.firm.long_run_response",
+    )
+    rd_adjustment_speed: float = param(
+        0.1,
+        low=0.05,
+        high=0.4,
+        unit="share per year",
+        source="SR/LR elasticity ratio -0.1/-1.0, Bloom, Griffith & Van Reenen (2002)",
+        rule="agents.firm.adjust_rd",
+    )
+    subsidy_crowding_out: float = param(
+        0.25,
+        low=0.0,
+        high=0.5,
+        unit="share",
+        source="Boeing (2016): 0.5 yuan in year of receipt, neutral later; Dimos & Pugh (2016)",
+        rule="agents.firm.spend_awards",
+    )
+    relabel_share_hte: float = param(
+        0.242,
+        low=0.10,
+        high=0.30,
+        unit="share",
+        source="Chen, Liu, Suarez Serrato & Xu (2021) AER: relabelling 24.2% of reported R&D",
+        rule="agents.firm.reported_rd",
+    )
+    rd_cost_per_fte_yuan: float = param(
+        490_000.0,
+        low=350_000.0,
+        high=650_000.0,
+        unit="yuan per FTE-year",
+        source="China 2022: R&D 3.08 trn yuan / about 6.35 m FTE (NBS R&D bulletin)",
+        rule="agents.firm.plan_rd",
+    )
+    innovation_rate_per_m_yuan: float = param(
+        0.08,
+        low=0.02,
+        high=0.3,
+        unit="per million yuan of quarterly real R&D",
+        source="hand-set (not yet fitted); prior 0.28 invention grants per m yuan (CNIPA/NBS 2023)",
+        rule="agents.firm.innovation_draws",
+    )
+    innovation_growth_boost: float = param(
+        0.02,
+        low=0.005,
+        high=0.05,
+        unit="log revenue per innovation",
+        source="calibrated; R&D-TFP elasticity 0.09 (Chen et al. 2021)",
+        rule="agents.firm.revenue_growth",
+    )
+    knowledge_depreciation: float = param(
+        0.15,
+        low=0.10,
+        high=0.25,
+        unit="share per year",
+        source="Griliches / Hall (2007) conventional 15% R&D capital depreciation",
+        rule="agents.firm.produce",
+    )
+    growth_laplace_scale: float = param(
+        0.12,
+        low=0.06,
+        high=0.20,
+        unit="log growth per year",
+        source="Bottazzi & Secchi (2006) Laplace growth rates",
+        rule="agents.firm.revenue_growth",
+    )
+    growth_size_exponent: float = param(
+        0.17,
+        low=0.14,
+        high=0.20,
+        unit="exponent",
+        source="Riccaboni et al. (2008) PNAS: sigma(S) ~ S^-beta",
+        rule="agents.firm.revenue_growth",
+    )
+    exit_hazard_by_age: list = param(
+        [0.016, 0.063, 0.095, 0.09, 0.085, 0.08, 0.08, 0.05],
+        low=0.0,
+        high=0.1,
+        unit="probability per year",
+        source="SAIC (2013) survival report, ages 0..7+",
+        rule="agents.firm.exit_draws",
+    )
+    exit_hazard_scale: float = param(
+        0.5,
+        low=0.2,
+        high=1.0,
+        unit="multiplier",
+        source="hand-set; innovative firms survive longer than all enterprises (SAIC 2013 scaled)",
+        rule="agents.firm.exit_scale",
+    )
+    exit_size_exponent: float = param(
+        0.3,
+        low=0.0,
+        high=0.6,
+        unit="exponent",
+        source="assumption; larger firms survive more (SAIC 2013)",
+        rule="agents.firm.exit_scale",
+    )
+    exit_size_factor_cap: float = param(
+        3.0,
+        low=1.0,
+        high=5.0,
+        unit="multiplier",
+        source="assumption; the smallest firms' exit hazard is at most this multiple",
+        rule="agents.firm.exit_scale",
+    )
+    listed_exit_factor: float = param(
+        0.2,
+        low=0.05,
+        high=0.5,
+        unit="multiplier",
+        source="assumption; listed firms rarely close (A-share delistings are rare)",
+        rule="agents.firm.exit_scale",
+    )
+    centre_increment_share: float = param(
+        0.1,
+        low=0.05,
+        high=0.3,
+        unit="share of R&D",
+        source="assumption; a typical year's R&D increment, at which the cap of the "
+        "incremental-R&D subsidy is checked for the marginal rate",
+        rule="agents.firm.marginal_support",
+    )
+    profit_margin: float = param(
+        0.08,
+        low=0.03,
+        high=0.15,
+        unit="share of revenue",
+        source="assumption; margin used only to estimate the high-tech CIT cut (tax expenditure)",
+        rule="agents.firm.book_tax_expenditure",
+    )
 
 
 class FirmState(Population):
@@ -205,30 +363,40 @@ def exit_draws(
     return rng.random(age.shape) < -np.expm1(np.log1p(-np.minimum(annual, 0.99)) / 4.0)
 
 
-# ---------------------------------------------------------------------------------------------
-# Steps
+def exit_scale(
+    revenue: np.ndarray, listed: np.ndarray, size_ref: float, p: FirmParams
+) -> np.ndarray:
+    """Multiplier of the age hazard: larger firms survive more, listed firms much more."""
+    size = np.maximum(revenue, 1.0) / size_ref
+    size_factor = np.minimum(size**-p.exit_size_exponent, p.exit_size_factor_cap)
+    return p.exit_hazard_scale * np.where(listed, p.listed_exit_factor, 1.0) * size_factor
 
 
-def tax_rates(model: InnovationModel, idx: np.ndarray) -> np.ndarray:
-    """Corporate tax rate per firm under the current policy."""
-    lv = model.policy.levers
-    return np.where(model.firms.high_tech[idx], lv.hte_tax_rate, lv.standard_tax_rate)
+def tax_rates(high_tech: np.ndarray, levers) -> np.ndarray:
+    """Corporate tax rate per firm: the high-tech rate for certified firms."""
+    return np.where(high_tech, levers.hte_tax_rate, levers.standard_tax_rate)
 
 
-def marginal_support(model: InnovationModel, idx: np.ndarray, levers, scaled: bool) -> np.ndarray:
+def marginal_support(
+    firms: FirmState, idx: np.ndarray, levers, scale, increment_share: float
+) -> np.ndarray:
     """Marginal subsidy or relief per yuan of R&D from local levers, per firm.
 
+    Post-R&D subsidy (C), incremental-R&D subsidy of registered centres (A1-A4), cultivation
+    support of platform candidates (B) and bonded-zone duty relief (A5); a capped subsidy stops
+    acting at the margin once the cap binds (:func:`capped_marginal_rate`).
+
     Args:
-        model: The model.
+        firms: The firm population.
         idx: Firm rows.
         levers: Lever config (current or reference).
-        scaled: Apply the current effort x budget ration to the subsidy rates (current levers).
+        scale: Multiplier of a lever family's money (``PolicyView.scale``; 1 for the reference).
+        increment_share: Typical yearly R&D increment as a share of R&D.
 
     Returns:
         Subsidy per marginal yuan of R&D.
     """
-    f = model.firms
-    scale = model.policy.scale if scaled else (lambda family: 1.0)
+    f = firms
     rd = f.rd_reported[idx]
     m = scale("C") * capped_marginal_rate(
         levers.rd_post_subsidy_rate, np.full(len(idx), levers.rd_post_subsidy_cap_yuan), rd
@@ -238,7 +406,7 @@ def marginal_support(model: InnovationModel, idx: np.ndarray, levers, scaled: bo
         caps = np.array(
             [0.0, *[getattr(levers.centre_incremental_rd_cap_yuan, c) for c in CENTRE_TYPES]]
         )
-        increment = np.maximum(0.1 * rd, 1.0)  # a typical year's increment
+        increment = np.maximum(increment_share * rd, 1.0)
         m = m + scale("A") * np.where(
             centre > 0,
             capped_marginal_rate(levers.centre_incremental_rd_rate, caps[centre], increment),
@@ -259,80 +427,147 @@ def marginal_support(model: InnovationModel, idx: np.ndarray, levers, scaled: bo
     return m
 
 
-def step_quarter(model: InnovationModel) -> None:
-    """R&D, hiring, innovation, growth, ageing and exit of all firms for one quarter."""
-    f, p, rng = model.firms, model.behaviour.firm, model.streams.firm
-    idx = f.live()
-    lv, ref = model.policy.levers, model.policy.reference
-    tax = tax_rates(model, idx)
-    cost = user_cost(tax, lv.super_deduction_rate, marginal_support(model, idx, lv, scaled=True))
-    tax_ref = np.where(f.high_tech[idx], ref.hte_tax_rate, ref.standard_tax_rate)
-    cost_ref = user_cost(
-        tax_ref, ref.super_deduction_rate, marginal_support(model, idx, ref, scaled=False)
-    )
+def _unscaled(family: str) -> float:
+    return 1.0
+
+
+@dataclass
+class RdPlan:
+    """What firms want to spend on R&D this quarter (yuan per year, per row of ``idx``)."""
+
+    idx: np.ndarray
+    own: np.ndarray  # own-funded R&D
+    extra: np.ndarray  # awards and fund money being spent
+    tax: np.ndarray  # corporate tax rate
+
+    def posts_fte(self, cost_per_fte: float) -> float:
+        """R&D posts the plan needs (FTE)."""
+        return float((self.own + self.extra).sum() / cost_per_fte)
+
+
+def plan_rd(
+    firms: FirmState, idx: np.ndarray, p: FirmParams, policy: PolicyView, notch_intensity: float
+) -> RdPlan:
+    """Desired R&D of each firm: user-cost response, awards spent and the high-tech notch.
+
+    Updates the partially adjusting cost response and the award pool of the firms.
+
+    Args:
+        firms: The firm population.
+        idx: Live firm rows.
+        p: Firm parameters.
+        policy: Levers in force and the base-year policy.
+        notch_intensity: R&D intensity required for high-tech certification
+            (``statuses.hte_rd_intensity_threshold``).
+
+    Returns:
+        The plan (own and extra R&D, tax rates).
+    """
+    f = firms
+    lv, ref = policy.levers, policy.reference
+    tax = tax_rates(f.high_tech[idx], lv)
+    support = marginal_support(f, idx, lv, policy.scale, p.centre_increment_share)
+    cost = user_cost(tax, lv.super_deduction_rate, support)
+    tax_ref = tax_rates(f.high_tech[idx], ref)
+    support_ref = marginal_support(f, idx, ref, _unscaled, p.centre_increment_share)
+    cost_ref = user_cost(tax_ref, ref.super_deduction_rate, support_ref)
     response = long_run_response(cost, cost_ref, p.rd_elasticity_long_run)
     speed_q = 1.0 - (1.0 - p.rd_adjustment_speed) ** 0.25
     f.cost_response[idx] = adjust_rd(f.cost_response[idx], response, speed_q)
     own = desired_rd(f.revenue[idx], f.rd_intensity_target[idx], f.cost_response[idx])
     extra, f.award_pool[idx] = spend_awards(f.award_pool[idx], p.subsidy_crowding_out)
     # High-tech firms budget R&D at least at the certification notch (bunching, Chen et al. 2021).
-    notch = p.hte_rd_intensity_threshold * (1 - p.relabel_share_hte) * f.revenue[idx]
+    notch = notch_intensity * (1 - p.relabel_share_hte) * f.revenue[idx]
     own = np.where(f.high_tech[idx], np.maximum(own, notch), own)
-    desired = own + extra
-    # Hiring: unfilled R&D posts cap real R&D (labour market clears at the city level).
-    fill = model.labour.fill(desired.sum() / p.rd_cost_per_fte_yuan)
+    return RdPlan(idx, own, extra, tax)
+
+
+def book_tax_expenditure(
+    firms: FirmState, idx: np.ndarray, tax: np.ndarray, levers, ledger: CostLedger, margin: float
+) -> None:
+    """Book national tax expenditure of the super-deduction, the HTE rate cut and bonded relief."""
+    f, lv = firms, levers
+    ledger.book(
+        "national_super_deduction",
+        float((tax * lv.super_deduction_rate * f.rd_reported[idx]).sum() / 4),
+    )
+    profit = margin * f.revenue[idx]
+    cut = (lv.standard_tax_rate - lv.hte_tax_rate) * profit * f.high_tech[idx]
+    ledger.book("national_hte_tax_cut", float(cut.sum() / 4))
+    relief = lv.bonded_duty_relief_rate * f.rd_real[idx] * (f.zone[idx] == BONDED_ZONE)
+    ledger.book("national_bonded_duty_relief", float(relief.sum() / 4))
+
+
+def produce(
+    firms: FirmState,
+    plan: RdPlan,
+    fill: float,
+    p: FirmParams,
+    rng: np.random.Generator,
+    *,
+    notch_intensity: float,
+    levers,
+    ledger: CostLedger,
+    spillover: np.ndarray,
+    drift_per_quarter: float,
+    size_ref: float,
+    revenue_per_employee: float,
+) -> np.ndarray:
+    """One quarter of R&D at the filled share of posts, innovation, growth, ageing and exit.
+
+    Args:
+        firms: The firm population.
+        plan: This quarter's :func:`plan_rd`.
+        fill: Share of R&D posts filled by the labour market.
+        p: Firm parameters.
+        rng: The firms' random stream.
+        notch_intensity: R&D intensity of the high-tech notch.
+        levers: Levers in force (tax rates for the tax-expenditure estimate).
+        ledger: Public cost ledger.
+        spillover: Innovation-rate multiplier per row of ``plan.idx``.
+        drift_per_quarter: Log revenue drift (:func:`agents.economy.revenue_drift_per_quarter`).
+        size_ref: Median base-year revenue (yuan per year).
+        revenue_per_employee: Yuan of revenue per employee.
+
+    Returns:
+        Rows of the firms that exit this quarter (still alive; the schedule removes them).
+    """
+    f, idx, own, extra = firms, plan.idx, plan.own, plan.extra
     rd = np.where(own > 0, own * fill, 0.0) + extra * fill
     f.rd_real[idx] = rd
     f.rd_staff[idx] = rd / p.rd_cost_per_fte_yuan
     reported = reported_rd(rd, f.high_tech[idx], p.relabel_share_hte)
     # Short of staff, high-tech firms relabel more to stay at the notch.
-    threshold = p.hte_rd_intensity_threshold * f.revenue[idx]
+    threshold = notch_intensity * f.revenue[idx]
     f.rd_reported[idx] = np.where(f.high_tech[idx], np.maximum(reported, threshold), reported)
     f.rd_this_year[idx] += f.rd_reported[idx] / 4.0
-    _book_tax_expenditure(model, idx, tax)
-    # Innovation and knowledge.
-    mult = model.spillovers.firm_multiplier(idx)
-    innovated = innovation_draws(rng, rd, p.innovation_rate_per_m_yuan, mult)
+    book_tax_expenditure(f, idx, plan.tax, levers, ledger, p.profit_margin)
+    innovated = innovation_draws(rng, rd, p.innovation_rate_per_m_yuan, spillover)
     f.innovations[idx] += innovated
     f.knowledge[idx] = f.knowledge[idx] * (1.0 - p.knowledge_depreciation) ** 0.25 + rd / 4.0
-    # Growth, ageing, exit.
     f.revenue[idx] = revenue_growth(
         rng,
         f.revenue[idx],
-        model.revenue_drift_per_quarter(),
+        drift_per_quarter,
         innovated,
         p.innovation_growth_boost,
         p.growth_laplace_scale,
         p.growth_size_exponent,
-        model.firm_size_ref,
+        size_ref,
     )
-    f.employees[idx] = f.revenue[idx] / model.region.population.revenue_per_employee_yuan
+    f.employees[idx] = f.revenue[idx] / revenue_per_employee
     f.age[idx] += 0.25
-    size = np.maximum(f.revenue[idx], 1.0) / model.firm_size_ref
-    size_factor = np.minimum(size**-p.exit_size_exponent, 3.0)
-    scale = p.exit_hazard_scale * np.where(f.listed[idx], 0.2, 1.0) * size_factor
-    gone = idx[exit_draws(rng, f.age[idx], p.exit_hazard_by_age, scale)]
-    if len(gone):
-        model.on_firm_exit(gone)
+    scale = exit_scale(f.revenue[idx], f.listed[idx], size_ref, p)
+    return idx[exit_draws(rng, f.age[idx], p.exit_hazard_by_age, scale)]
 
 
-def _book_tax_expenditure(model: InnovationModel, idx: np.ndarray, tax: np.ndarray) -> None:
-    """Book national tax expenditure of the super-deduction and the HTE rate cut (quarterly)."""
-    f, lv = model.firms, model.policy.levers
-    model.gov.book(
-        "national_super_deduction",
-        float((tax * lv.super_deduction_rate * f.rd_reported[idx]).sum() / 4),
-    )
-    profit = 0.08 * f.revenue[idx]  # assumption: 8 % margin for the tax-expenditure estimate
-    cut = (lv.standard_tax_rate - lv.hte_tax_rate) * profit * f.high_tech[idx]
-    model.gov.book("national_hte_tax_cut", float(cut.sum() / 4))
-    relief = lv.bonded_duty_relief_rate * f.rd_real[idx] * (f.zone[idx] == BONDED_ZONE)
-    model.gov.book("national_bonded_duty_relief", float(relief.sum() / 4))
+def pay_rd_subsidies(firms: FirmState, policy: PolicyView, ledger: CostLedger) -> None:
+    """Year end: pay post-R&D (C), incremental-R&D (A) and cultivation (B) subsidies.
 
-
-def pay_rd_subsidies(model: InnovationModel) -> None:
-    """Year end: pay post-R&D, incremental-R&D and cultivation subsidies on the year's R&D."""
-    f, lv = model.firms, model.policy.levers
+    Each is paid on the year's reported R&D, capped per firm, booked on its cost line and added
+    to the firm's award pool (spent on R&D over the next quarters).
+    """
+    f, lv = firms, policy.levers
     idx = f.live()
     rd, last = f.rd_this_year[idx], f.rd_last_year[idx]
     post = np.minimum(lv.rd_post_subsidy_rate * rd, lv.rd_post_subsidy_cap_yuan)
@@ -348,166 +583,15 @@ def pay_rd_subsidies(model: InnovationModel) -> None:
         np.minimum(lv.cultivation_subsidy_rate * rd, lv.cultivation_subsidy_cap_yuan),
         0.0,
     )
-    scale = model.policy.scale
-    model.gov.book("rd_post_subsidy", float(post.sum()) * scale("C"))
-    model.gov.book("centre_incremental_rd", float(incr.sum()) * scale("A"))
-    model.gov.book("cultivation_support", float(cult.sum()) * scale("B"))
+    scale = policy.scale
+    ledger.book("rd_post_subsidy", float(post.sum()) * scale("C"))
+    ledger.book("centre_incremental_rd", float(incr.sum()) * scale("A"))
+    ledger.book("cultivation_support", float(cult.sum()) * scale("B"))
     f.award_pool[idx] += post * scale("C") + incr * scale("A") + cult * scale("B")
     f.rd_last_year[idx] = rd
     f.rd_this_year[idx] = 0.0
 
 
-def update_high_tech(model: InnovationModel) -> None:
-    """Year end: certification of high-tech enterprises (R&D-intensity notch) and loss of status."""
-    f, p, rng = model.firms, model.behaviour.firm, model.streams.firm
-    idx = f.live()
-    potential = np.maximum(f.rd_real[idx] / (1.0 - p.relabel_share_hte), f.rd_reported[idx])
-    potential = potential / np.maximum(f.revenue[idx], 1.0)
-    above_notch = potential >= p.hte_rd_intensity_threshold
-    # Firms close enough below the notch raise (or relabel) R&D to reach it when they apply.
-    within_reach = potential >= p.hte_reach_share * p.hte_rd_intensity_threshold
-    eligible = within_reach & (f.knowledge[idx] >= p.hte_knowledge_min_m_yuan * 1e6)
-    hte = f.high_tech[idx]
-    gain = ~hte & eligible & (rng.random(len(idx)) < p.hte_application_rate)
-    # Certificates last three years: a third come up for renewal each year.
-    lose = hte & (
-        (rng.random(len(idx)) < p.hte_loss_rate) | (~above_notch & (rng.random(len(idx)) < 1 / 3))
-    )
-    f.high_tech[idx[gain]] = True
-    f.high_tech[idx[lose]] = False
-    small = (f.employees[idx] <= 500) & (f.revenue[idx] <= 2e8)
-    sme = f.tech_sme[idx]
-    join = (
-        ~sme
-        & small
-        & (f.knowledge[idx] > 0)
-        & (rng.random(len(idx)) < p.tech_sme_registration_rate)
-    )
-    f.tech_sme[idx[join]] = True
-    f.tech_sme[idx[sme & ~small]] = False
-
-
-def little_giant_eligible(model: InnovationModel, idx: np.ndarray) -> np.ndarray:
-    """Specialised SMEs that can be selected: private, unlisted, >= 3 years, R&D >= 3 %."""
-    f = model.firms
-    intensity = f.rd_reported[idx] / np.maximum(f.revenue[idx], 1.0)
-    return (
-        (f.ownership[idx] == PRIVATE)
-        & ~f.listed[idx]
-        & ~f.little_giant[idx]
-        & (f.age[idx] >= 3)
-        & (f.revenue[idx] >= 1e7)
-        & (f.employees[idx] <= 1000)
-        & (intensity >= 0.03)
-        & (f.high_tech[idx] | f.tech_sme[idx])
-    )
-
-
-def select_little_giants(model: InnovationModel, batch: float) -> None:
-    """National batch: eligible firms are picked in proportion to batch size and knowledge."""
-    f, p, rng = model.firms, model.behaviour.firm, model.streams.firm
-    idx = f.live()
-    lg = idx[f.little_giant[idx]]
-    f.little_giant[lg[rng.random(len(lg)) < p.little_giant_review_loss]] = False
-    cand = idx[little_giant_eligible(model, idx)]
-    if len(cand) == 0:
-        return
-    weight = np.sqrt(f.knowledge[cand])
-    weight = weight / weight.mean()
-    prob = np.minimum(p.little_giant_city_share * batch / model.little_giant_pool_ref * weight, 0.9)
-    f.little_giant[cand[rng.random(len(cand)) < prob]] = True
-
-
-def update_listing(model: InnovationModel, window: float) -> list[int]:
-    """Year end: IPOs through the national listing window; returns the newly listed rows."""
-    f, p, rng = model.firms, model.behaviour.firm, model.streams.firm
-    idx = f.live()
-    delist = idx[f.listed[idx] & (rng.random(len(idx)) < p.delisting_rate)]
-    f.listed[delist] = False
-    cand = idx[~f.listed[idx] & (f.revenue[idx] >= p.listing_min_revenue_yuan) & (f.age[idx] >= 3)]
-    prob = p.listing_rate * window * np.where(f.fund_backed[cand], p.listing_fund_multiplier, 1.0)
-    new = cand[rng.random(len(cand)) < np.minimum(prob, 0.9)]
-    f.listed[new] = True
-    return new.tolist()
-
-
-def centre_eligibility(model: InnovationModel, idx: np.ndarray) -> np.ndarray:
-    """Which centre type each firm could register as (0 = none), in the document's order."""
-    f, p = model.firms, model.behaviour.firm
-    big = (f.rd_real[idx] >= p.centre_upgrade_min_rd_yuan) & (f.centre_type[idx] == 0)
-    own = f.ownership[idx]
-    kind = np.zeros(len(idx), np.int8)
-    kind = np.where(big, CENTRE_CODE["upgraded"], kind)
-    kind = np.where(big & (f.zone[idx] == BONDED_ZONE), CENTRE_CODE["bonded"], kind)
-    kind = np.where(big & (own == FOREIGN), CENTRE_CODE["foreign"], kind)
-    kind = np.where(big & ((own == SOE) | (f.revenue[idx] >= 5e9)), CENTRE_CODE["leading_hq"], kind)
-    kind = np.where(big & (own == F500), CENTRE_CODE["fortune500"], kind)
-    return kind
-
-
-def register_centres(model: InnovationModel) -> None:
-    """Year end: existing firms register R&D centres; the chance rises with the one-off award."""
-    f, p, rng = model.firms, model.behaviour.firm, model.streams.firm
-    idx = f.live()
-    kind = centre_eligibility(model, idx)
-    award = model.policy.centre_award_by_code()
-    prob = p.centre_upgrade_max_rate * -np.expm1(
-        -np.log(2) * award[kind] / p.centre_upgrade_award_half_yuan
-    )
-    new = (kind > 0) & (rng.random(len(idx)) < prob)
-    rows = idx[new]
-    f.centre_type[rows] = kind[new]
-    model.pay_centre_awards(rows)
-
-
-def update_platforms(model: InnovationModel) -> None:
-    """Year end: firms host new platforms in proportion to real R&D; some close after evaluation."""
-    f, p, rng = model.firms, model.behaviour.firm, model.streams.firm
-    idx = f.live()
-    award_mult = model.policy.platform_award_multiplier(
-        "provincial_municipal", p.platform_award_elasticity
-    )
-    cult = np.where(f.cultivation[idx], p.cultivation_multiplier, 1.0)
-    lam = p.platform_rate_per_100m_rd * f.rd_real[idx] / 1e8 * award_mult
-    new = rng.poisson(lam)
-    closed = rng.binomial(f.platforms[idx], p.platform_closure_rate)
-    f.platforms[idx] += (new - closed).astype(np.int16)
-    model.platform_ledger.approve("provincial_municipal", int(new.sum()))
-    # National approvals among firm hosts (enterprise tech centres, innovation centres, others).
-    for kind, share in (
-        ("national_enterprise_tech_centre", 0.6),
-        ("national_innovation_centre", 0.1),
-        ("other_national", 0.3),
-    ):
-        mult = model.policy.platform_award_multiplier(kind, p.platform_award_elasticity)
-        lam_n = lam * p.national_platform_share * share * cult * mult
-        got = rng.poisson(lam_n)
-        col = getattr(f, kind)
-        col[idx] += got.astype(np.int16)
-        model.platform_ledger.approve(kind, int(got.sum()))
-
-
-def national_platform_counts(f: FirmState, idx: np.ndarray) -> np.ndarray:
-    """National platforms hosted per firm."""
-    return (
-        f.national_enterprise_tech_centre[idx]
-        + f.national_innovation_centre[idx]
-        + f.other_national[idx]
-    )
-
-
-def refresh_cultivation_pool(model: InnovationModel, size: int) -> None:
-    """Keep ``size`` candidates: the top R&D performers hosting platforms but no national one."""
-    f = model.firms
-    idx = f.live()
-    national = national_platform_counts(f, idx)
-    keep = idx[f.cultivation[idx] & (national == 0)]
-    f.cultivation[idx] = False
-    if size <= 0:
-        return
-    f.cultivation[keep[:size]] = True
-    need = size - min(len(keep), size)
-    if need > 0:
-        pool = idx[~f.cultivation[idx] & (f.platforms[idx] > 0) & (national == 0)]
-        best = pool[np.argsort(-f.rd_real[pool], kind="stable")[:need]]
-        f.cultivation[best] = True
+def reported_total(firms: FirmState) -> float:
+    """Reported R&D of live firms (yuan per year, annual rate)."""
+    return float(firms.rd_reported[firms.live()].sum())

@@ -8,19 +8,130 @@ many times the ticket) and proceeds are recycled into the fund's cash.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
 from agents.categories import FUND_KINDS
+from agents.firm import FirmState
+from agents.params import param
 from agents.population import Population, RowAgent
-
-if TYPE_CHECKING:
-    from sim.model import InnovationModel
+from agents.world import CostLedger, PolicyView
 
 GUIDANCE, SUB_FUND, VC, CREDIT = range(len(FUND_KINDS))
-SUB_FUND_SIZE_YUAN = 1.0e9  # target size of one sub-fund (assumption, documented in docs/model.md)
-LOAN_SIZE_YUAN = 5.0e6  # typical knowledge-value loan (assumption)
+
+
+@dataclass
+class FundParams:
+    """Parameters of funds and the capital market (``region.behaviour.fund``)."""
+
+    ticket_yuan: float = param(
+        2.0e7,
+        low=5.0e6,
+        high=5.0e7,
+        unit="yuan per deal",
+        source="assumption",
+        rule="agents.fund.step_quarter",
+    )
+    deploy_share: float = param(
+        0.25,
+        low=0.1,
+        high=0.5,
+        unit="share per year",
+        source="assumption; funds invest over about 4 years",
+        rule="agents.fund.step_quarter",
+    )
+    investee_max_age_years: float = param(
+        10.0,
+        low=5.0,
+        high=15.0,
+        unit="years",
+        source="assumption; funds invest in young firms",
+        rule="agents.fund.step_quarter",
+    )
+    investee_max_revenue_yuan: float = param(
+        1.0e9,
+        low=2.0e8,
+        high=5.0e9,
+        unit="yuan per year",
+        source="assumption; funds invest in firms below this revenue",
+        rule="agents.fund.step_quarter",
+    )
+    fund_rd_boost: float = param(
+        0.15,
+        low=0.0,
+        high=0.4,
+        unit="share of investment spent on R&D",
+        source="assumption; VC-backed firms raise R&D",
+        rule="agents.fund.step_quarter",
+    )
+    fail_multiple: float = param(
+        0.1,
+        low=0.0,
+        high=0.3,
+        unit="multiple",
+        source="Kerr et al. (2014): 55% at a loss",
+        rule="agents.fund.exit_multiples",
+    )
+    ipo_multiple_pareto_shape: float = param(
+        1.3,
+        low=1.1,
+        high=2.0,
+        unit="Pareto shape",
+        source="rows 25-28: top deals return most; IPO book multiple about 4x",
+        rule="agents.fund.exit_multiples",
+    )
+    holding_years: float = param(
+        7.0, low=5.0, high=10.0, unit="years", source="rows 27-28", rule="agents.fund.exits"
+    )
+    secondary_multiple: float = param(
+        1.2,
+        low=0.5,
+        high=2.0,
+        unit="multiple",
+        source="rows 26, 28: transfers and buy-backs",
+        rule="agents.fund.exit_multiples",
+    )
+    secondary_log_sd: float = param(
+        0.5,
+        low=0.2,
+        high=1.0,
+        unit="log multiple",
+        source="assumption; spread of secondary-sale multiples (transfers, buy-backs)",
+        rule="agents.fund.exit_multiples",
+    )
+    sub_fund_size_yuan: float = param(
+        1.0e9,
+        low=2.0e8,
+        high=5.0e9,
+        unit="yuan",
+        source="assumption; target size of one sub-fund of the guidance fund",
+        rule="agents.fund.step_year",
+    )
+    credit_default_rate: float = param(
+        0.03,
+        low=0.01,
+        high=0.08,
+        unit="probability per year",
+        source="assumption; SME tech loans",
+        rule="agents.fund.knowledge_credit",
+    )
+    loan_size_yuan: float = param(
+        5.0e6,
+        low=1.0e6,
+        high=2.0e7,
+        unit="yuan",
+        source="assumption; typical knowledge-value loan to a tech SME",
+        rule="agents.fund.knowledge_credit",
+    )
+    management_fee: float = param(
+        0.02,
+        low=0.01,
+        high=0.03,
+        unit="share per year",
+        source="industry norm",
+        rule="agents.fund.step_year",
+    )
 
 
 class FundState(Population):
@@ -89,38 +200,54 @@ def exit_multiples(
         listed: Deals whose firm listed.
         dead: Deals whose firm exited.
         matured: Deals held longer than the holding period.
-        p: Fund behaviour parameters.
+        p: Fund parameters.
 
     Returns:
-        Multiple per deal (0 where the deal stays open).
+        Multiple per deal (0 where the deal stays open). The secondary multiple is lognormal with
+        mean ``secondary_multiple``.
     """
     n = len(listed)
     ipo = rng.pareto(p.ipo_multiple_pareto_shape, n) + 1.0
-    secondary = rng.lognormal(np.log(p.secondary_multiple) - 0.125, 0.5, n)
+    sd = p.secondary_log_sd
+    secondary = rng.lognormal(np.log(p.secondary_multiple) - 0.5 * sd**2, sd, n)
     return np.where(listed, ipo, np.where(dead, p.fail_multiple, np.where(matured, secondary, 0.0)))
 
 
 def credit(
-    model: InnovationModel, rows: np.ndarray | int, amount: np.ndarray | float, field: str
+    funds: FundState, rows: np.ndarray | int, amount: np.ndarray | float, field: str
 ) -> None:
     """Add money to funds and to the matching cumulative flow column."""
-    f = model.funds
-    f.cash[rows] += amount
-    getattr(f, field)[rows] += amount
+    funds.cash[rows] += amount
+    getattr(funds, field)[rows] += amount
 
 
-def debit(
-    model: InnovationModel, rows: np.ndarray | int, amount: np.ndarray | float, field: str
-) -> None:
+def debit(funds: FundState, rows: np.ndarray | int, amount: np.ndarray | float, field: str) -> None:
     """Take money from funds and add it to the matching cumulative flow column."""
-    f = model.funds
-    f.cash[rows] -= amount
-    getattr(f, field)[rows] += amount
+    funds.cash[rows] -= amount
+    getattr(funds, field)[rows] += amount
 
 
-def step_quarter(model: InnovationModel) -> None:
-    """Funds with cash invest in young unlisted firms chosen by a noisy knowledge score."""
-    f, firms, p, rng = model.funds, model.firms, model.behaviour.fund, model.streams.fund
+def step_quarter(
+    funds: FundState,
+    firms: FirmState,
+    deals: DealBook,
+    p: FundParams,
+    rng: np.random.Generator,
+    now: float,
+) -> None:
+    """Funds with cash invest in young unlisted firms chosen by a noisy knowledge score.
+
+    A deal puts ``fund_rd_boost`` of the ticket into the firm's award pool (spent on R&D).
+
+    Args:
+        funds: The fund population.
+        firms: The firm population.
+        deals: Open deals.
+        p: Fund parameters.
+        rng: The funds' random stream.
+        now: Current time in years (``year + (quarter - 1) / 4``).
+    """
+    f = funds
     idx = f.live()
     investors = idx[np.isin(f.kind[idx], (SUB_FUND, VC))]
     n_deals = np.floor(f.cash[investors] * p.deploy_share / 4.0 / p.ticket_yuan).astype(np.int64)
@@ -130,8 +257,8 @@ def step_quarter(model: InnovationModel) -> None:
     cand = fi[
         ~firms.listed[fi]
         & ~firms.fund_backed[fi]
-        & (firms.age[fi] <= 10)
-        & (firms.revenue[fi] <= 1e9)
+        & (firms.age[fi] <= p.investee_max_age_years)
+        & (firms.revenue[fi] <= p.investee_max_revenue_yuan)
     ]
     if len(cand) == 0:
         return
@@ -143,44 +270,87 @@ def step_quarter(model: InnovationModel) -> None:
     np.add.at(f.invested, fund_rows, amount)
     np.add.at(f.deals, fund_rows, 1)
     firms.fund_backed[picks] = True
-    firms.award_pool[picks] += amount * model.behaviour.firm.fund_rd_boost
-    model.deals.add(fund_rows, picks, amount, model.year + (model.quarter - 1) / 4)
+    firms.award_pool[picks] += amount * p.fund_rd_boost
+    deals.add(fund_rows, picks, amount, now)
 
 
-def step_year(model: InnovationModel) -> None:
-    """Government capital into the guidance fund and new sub-funds; exits; fees; credit."""
-    f, p, rng, lv = model.funds, model.behaviour.fund, model.streams.fund, model.policy.levers
-    guidance = model.guidance_fund_row
-    injection = model.policy.amount("guidance_fund_yuan_per_year", "G")
-    model.gov.book("guidance_fund_capital", injection)
-    credit(model, guidance, injection, "inflow")
+def step_year(
+    funds: FundState,
+    firms: FirmState,
+    deals: DealBook,
+    p: FundParams,
+    rng: np.random.Generator,
+    *,
+    policy: PolicyView,
+    ledger: CostLedger,
+    year: int,
+) -> None:
+    """Government capital into the guidance fund and new sub-funds; exits; fees; credit (G).
+
+    Args:
+        funds: The fund population (row 0 is the guidance fund; one knowledge-credit row).
+        firms: The firm population.
+        deals: Open deals.
+        p: Fund parameters.
+        rng: The funds' random stream.
+        policy: Levers in force.
+        ledger: Public cost ledger.
+        year: Current year.
+    """
+    f, lv = funds, policy.levers
+    guidance = guidance_row(f)
+    injection = policy.amount("guidance_fund_yuan_per_year", "G")
+    ledger.book("guidance_fund_capital", injection)
+    credit(f, guidance, injection, "inflow")
     # Commit the guidance fund's cash to new sub-funds with private co-investment.
     public = f.cash[guidance]
-    n_new = int(public * (1 + lv.subfund_private_ratio) // SUB_FUND_SIZE_YUAN)
+    n_new = int(public * (1 + lv.subfund_private_ratio) // p.sub_fund_size_yuan)
     if n_new > 0:
         per_public = public / n_new
         private = per_public * lv.subfund_private_ratio
+        debit(f, guidance, public, "invested")
         rows = f.append(n_new, kind=SUB_FUND, public_share=1.0 / (1.0 + lv.subfund_private_ratio))
-        debit(model, guidance, public, "invested")
-        credit(model, rows, per_public + private, "inflow")
+        credit(f, rows, per_public + private, "inflow")
         f.capital[rows] = per_public + private
-        model.create_fund_agents(rows)
-    _exits(model, p, rng)
+    exits(f, firms, deals, p, rng, ledger, year)
     # Management fees on committed capital.
     idx = f.live()
     managed = idx[np.isin(f.kind[idx], (SUB_FUND, VC))]
     fee = np.minimum(p.management_fee * f.capital[managed], np.maximum(f.cash[managed], 0.0))
-    debit(model, managed, fee, "fees")
-    _knowledge_credit(model, p, rng)
+    debit(f, managed, fee, "fees")
+    knowledge_credit(f, firms, p, rng, policy, ledger)
 
 
-def _exits(model: InnovationModel, p, rng: np.random.Generator) -> None:
-    f, firms, book = model.funds, model.firms, model.deals
+def guidance_row(funds: FundState) -> int:
+    """Row of the government guidance fund."""
+    return int(np.flatnonzero(funds.kind == GUIDANCE)[0])
+
+
+def credit_row(funds: FundState) -> int:
+    """Row of the knowledge-value credit programme."""
+    return int(np.flatnonzero(funds.kind == CREDIT)[0])
+
+
+def exits(
+    funds: FundState,
+    firms: FirmState,
+    deals: DealBook,
+    p: FundParams,
+    rng: np.random.Generator,
+    ledger: CostLedger,
+    year: int,
+) -> None:
+    """Deals end at listing, failure or after the holding period; sub-funds pass returns on.
+
+    The public share of a sub-fund's proceeds returns to the guidance fund and is booked as a
+    negative cost (``guidance_fund_returns``).
+    """
+    f, book = funds, deals
     if len(book) == 0:
         return
     listed = firms.listed[book.firm]
     dead = ~firms.alive[book.firm]
-    matured = (model.year - book.year) >= p.holding_years
+    matured = (year - book.year) >= p.holding_years
     mult = exit_multiples(rng, listed, dead, matured, p)
     done = listed | dead | matured
     proceeds = book.amount * mult * done
@@ -194,35 +364,40 @@ def _exits(model: InnovationModel, p, rng: np.random.Generator) -> None:
     private = cash * (1 - f.public_share[rows]) * sub
     np.subtract.at(f.cash, rows, public + private)
     np.add.at(f.distributed, rows, public + private)
-    credit(model, model.guidance_fund_row, float(public.sum()), "proceeds")
-    model.gov.book("guidance_fund_returns", -float(public.sum()))
+    credit(f, guidance_row(f), float(public.sum()), "proceeds")
+    ledger.book("guidance_fund_returns", -float(public.sum()))
     firms.fund_backed[book.firm[done]] = False
     book.close(done)
 
 
-def _knowledge_credit(model: InnovationModel, p, rng: np.random.Generator) -> None:
+def knowledge_credit(
+    funds: FundState,
+    firms: FirmState,
+    p: FundParams,
+    rng: np.random.Generator,
+    policy: PolicyView,
+    ledger: CostLedger,
+) -> None:
     """Yearly loans to tech SMEs; last year's loans are repaid less defaults, partly compensated."""
-    f, firms = model.funds, model.firms
-    row = model.credit_row
+    f = funds
+    row = credit_row(f)
     outstanding = f.loans_out[row]
     losses = outstanding * p.credit_default_rate
-    compensation = (
-        losses * model.policy.levers.credit_risk_compensation_rate * model.policy.scale("G")
-    )
-    model.gov.book("knowledge_credit_risk", compensation)
-    credit(model, row, outstanding - losses, "proceeds")
-    credit(model, row, compensation, "inflow")
+    compensation = losses * policy.levers.credit_risk_compensation_rate * policy.scale("G")
+    ledger.book("knowledge_credit_risk", compensation)
+    credit(f, row, outstanding - losses, "proceeds")
+    credit(f, row, compensation, "inflow")
     f.loans_out[row] = 0.0
-    volume = model.policy.amount("knowledge_credit_yuan_per_year", "G")
+    volume = policy.amount("knowledge_credit_yuan_per_year", "G")
     top_up = max(volume - f.cash[row], 0.0)  # the bank's new lending line
-    credit(model, row, top_up, "inflow")
+    credit(f, row, top_up, "inflow")
     fi = firms.live()
     borrowers = fi[(firms.tech_sme[fi] | firms.high_tech[fi]) & ~firms.listed[fi]]
-    n_loans = min(int(volume // LOAN_SIZE_YUAN), len(borrowers))
+    n_loans = min(int(volume // p.loan_size_yuan), len(borrowers))
     if n_loans == 0:
         return
     chosen = rng.choice(borrowers, size=n_loans, replace=False)
-    lent = n_loans * LOAN_SIZE_YUAN
-    debit(model, row, lent, "invested")
+    lent = n_loans * p.loan_size_yuan
+    debit(f, row, lent, "invested")
     f.loans_out[row] = lent
-    firms.award_pool[chosen] += LOAN_SIZE_YUAN * model.behaviour.firm.fund_rd_boost
+    firms.award_pool[chosen] += p.loan_size_yuan * p.fund_rd_boost

@@ -4,11 +4,17 @@ Each agent type keeps its numeric state in numpy arrays (one per column, one row
 created). Rules update whole columns at once; the Mesa agent is the identity users see, and its
 attributes read and write its own row. Rows are never reused, so a row index identifies an agent
 for the whole run; ``alive`` marks agents that have not exited.
+
+A population owns its append and remove hooks: the model registers, for instance, the creation of
+Mesa agents for new rows (``on_append``); :meth:`Population.remove` marks rows dead and removes
+their Mesa agents. Rules that change the numbers of rows or columns that aggregates depend on call
+:meth:`Population.changed`, which subclasses use to forget cached aggregates.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import mesa
@@ -38,6 +44,8 @@ class Population:
         }
         self.agents: list[mesa.Agent | None] = []
         self.n_agents = 0  # Mesa agents currently attached to rows
+        self.on_append: list[Callable[[np.ndarray], None]] = []
+        """Called with the new rows after every :meth:`append` (e.g. to create Mesa agents)."""
 
     @property
     def capacity(self) -> int:
@@ -69,7 +77,26 @@ class Population:
         self._data["alive"][start:stop] = True
         self.n = stop
         self.agents.extend([None] * n)
-        return np.arange(start, stop)
+        rows = np.arange(start, stop)
+        self.changed()
+        for hook in self.on_append:
+            hook(rows)
+        return rows
+
+    def remove(self, rows: np.ndarray) -> None:
+        """Rows exit: they are marked dead and their Mesa agents (if any) leave the model."""
+        if len(rows) == 0:
+            return
+        if self.n_agents:
+            for i in rows:
+                agent = self.agents[i]
+                if agent is not None:
+                    agent.remove()
+        self.alive[rows] = False
+        self.changed()
+
+    def changed(self) -> None:
+        """Rows or columns that aggregates depend on changed (subclasses drop their caches)."""
 
     def live(self) -> np.ndarray:
         """Indices of agents that are alive."""
@@ -87,6 +114,8 @@ class Population:
         other._data = {k: v.copy() for k, v in self._data.items()}
         other.agents = [None] * self.n
         other.n_agents = 0
+        other.on_append = []
+        other.changed()
         return other
 
 
@@ -163,13 +192,3 @@ def missing_agents(population: Population) -> np.ndarray:
         return live
     have = np.fromiter((a is not None for a in population.agents), bool, population.n)
     return live[~have[live]]
-
-
-def remove_row_agents(population: Population, rows: np.ndarray) -> None:
-    """Remove the Mesa agents of the given rows, if they exist, and mark the rows dead."""
-    if population.n_agents:
-        for i in rows:
-            agent = population.agents[i]
-            if agent is not None:
-                agent.remove()
-    population.alive[rows] = False

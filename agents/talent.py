@@ -4,31 +4,193 @@ One talent agent stands for ``headcount`` people of one tier (``run.people_per_a
 down to 1). The talent stock is the sum of headcounts, never the number of agents. Each person
 decides independently, so the people leaving an agent in a quarter are a binomial draw.
 
-Choice rule (logit): the yearly leave probability of a person is
-``logistic(logit(base_rate[tier]) - dV - tenure_weight * (log1p(years) - log1p(years_ref)))``,
-where ``dV`` is the change of the city's utility against base-year conditions: wage, housing cost
-net of housing support (support only after the eligibility months), job availability, talent
-programmes and the return network. Arrivals from outside scale with ``exp(dV)`` for a newcomer.
+How talent decides to leave (:func:`leave_probability`, applied in :func:`step_quarter`): the
+yearly leave probability of a person is
+
+    logistic(logit(base_rate[tier]) - dV - tenure_weight * (log1p(years) - log1p(years_ref)))
+
+where ``dV`` (:meth:`TalentConditions.delta_v`) is the change of the city's utility against
+base-year conditions: wage against wages elsewhere, housing cost net of housing support (support
+only after the eligibility months; the housing-cost weight is derived from Song & Wu 2020:
++1,000 yuan/m2 -> +3.14 pp graduate outflow), job availability (R&D vacancies), talent
+programmes (Chen & Li 2022: housing and start-up subsidies attract most) and the return network.
+Arrivals from outside scale with ``exp(dV)`` for a newcomer; graduates stay with the logit of their
+base stay share shifted by ``dV``. The base leave rates and arrivals are set so that the talent
+stock grows at ``arrival_growth_base`` under base-year policy (:func:`base_flows`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit, logit
 
-from agents.categories import TIERS
+from agents.categories import DEGREES, TIERS
+from agents.params import param
 from agents.population import Population, RowAgent
-
-if TYPE_CHECKING:
-    from sim.model import InnovationModel
+from agents.world import CostLedger, PolicyView
 
 GRADUATE, YOUNG = TIERS.index("graduate"), TIERS.index("young")
+RD_TIERS = np.array([TIERS.index(t) for t in ("top", "leading", "high_level", "young")])
+"""Tiers that can fill R&D posts (top scientists to young researchers)."""
+
+DEGREE_TIER = {"bachelor": GRADUATE, "master": GRADUATE, "phd": YOUNG}
+"""Tier a staying graduate of each degree joins."""
+
+
+@dataclass
+class TalentParams:
+    """Parameters of the talent rules (``region.behaviour.talent``)."""
+
+    leave_rate_base: dict = param(
+        {"top": 0.02, "leading": 0.03, "high_level": 0.05, "young": 0.07, "graduate": 0.10},
+        low=0.01,
+        high=0.2,
+        unit="probability per year",
+        source="hand-set; graduate outflow per Song & Wu (2020)",
+        rule="agents.talent.base_flows",
+    )
+    retirement_rate: float = param(
+        0.02,
+        low=0.01,
+        high=0.03,
+        unit="probability per year",
+        source="working life of about 40 years",
+        rule="agents.talent.step_quarter",
+    )
+    wage_yuan_per_year: dict = param(
+        {"top": 1.5e6, "leading": 6.0e5, "high_level": 3.0e5, "young": 1.5e5, "graduate": 9.0e4},
+        low=5.0e4,
+        high=3.0e6,
+        unit="yuan per year",
+        source="assumption; Changsha wage levels by tier",
+        rule="agents.talent.TalentConditions.delta_v",
+    )
+    housing_need_m2: dict = param(
+        {"top": 200.0, "leading": 150.0, "high_level": 100.0, "young": 90.0, "graduate": 60.0},
+        low=30.0,
+        high=250.0,
+        unit="m2",
+        source="policy standards 200/150/100 m2; assumption below",
+        rule="agents.talent.TalentConditions.delta_v",
+    )
+    housing_user_cost_rate: float = param(
+        0.05,
+        low=0.02,
+        high=0.08,
+        unit="share of home value per year",
+        source="assumption; mortgage interest plus maintenance",
+        rule="agents.talent.TalentConditions.delta_v",
+    )
+    housing_cost_weight: float = param(
+        4.0,
+        low=1.0,
+        high=8.0,
+        unit="logit coefficient on housing cost / wage",
+        source="derived from Song & Wu (2020): +1000 yuan/m2 -> +3.14 pp graduate outflow",
+        rule="agents.talent.TalentConditions.delta_v",
+    )
+    subsidy_horizon_years: float = param(
+        10.0,
+        low=5.0,
+        high=20.0,
+        unit="years",
+        source="assumption; one-off subsidies spread over this many years",
+        rule="agents.talent.housing_support_per_year",
+    )
+    wage_weight: float = param(
+        2.0,
+        low=0.5,
+        high=4.0,
+        unit="logit coefficient on log wage",
+        source="assumption; conditional-logit location choice studies (rows 16-18)",
+        rule="agents.talent.TalentConditions.delta_v",
+    )
+    job_weight: float = param(
+        0.5,
+        low=0.0,
+        high=4.0,
+        unit="logit coefficient on vacancy rate",
+        source="assumption",
+        rule="agents.talent.TalentConditions.delta_v",
+    )
+    programme_weight: float = param(
+        1.0,
+        low=0.0,
+        high=3.0,
+        unit="logit coefficient on talent awards / wage",
+        source="Chen & Li (2022): housing and start-up subsidies attract most",
+        rule="agents.talent.TalentConditions.delta_v",
+    )
+    tenure_weight: float = param(
+        0.3,
+        low=0.0,
+        high=1.0,
+        unit="logit coefficient on log(1 + years in city)",
+        source="assumption; attachment grows with tenure",
+        rule="agents.talent.step_quarter",
+    )
+    network_weight: float = param(
+        0.5,
+        low=0.0,
+        high=2.0,
+        unit="logit coefficient on return-network index",
+        source="assumption; alumni and Hunan-merchant return programmes",
+        rule="agents.talent.TalentConditions.delta_v",
+    )
+    arrival_growth_base: float = param(
+        0.06,
+        low=0.03,
+        high=0.09,
+        unit="share per year",
+        source="hand-set; talent 280 (2022) vs about 200 (2017 estimate): about 7 %/yr",
+        rule="agents.talent.base_flows",
+    )
+    graduate_stay_share: dict = param(
+        {"bachelor": 0.35, "master": 0.40, "phd": 0.45},
+        low=0.2,
+        high=0.7,
+        unit="share",
+        source="assumption; central-China graduate retention surveys",
+        rule="agents.talent.graduate_inflow",
+    )
+    promotion_rate: dict = param(
+        {"top": 0.0, "leading": 0.005, "high_level": 0.01, "young": 0.02, "graduate": 0.08},
+        low=0.0,
+        high=0.15,
+        unit="probability per year",
+        source="assumption; careers move talent up one tier",
+        rule="agents.talent.promote",
+    )
+    home_purchase_rate: float = param(
+        0.15,
+        low=0.05,
+        high=0.3,
+        unit="probability per year",
+        source="assumption; renters buying once eligible",
+        rule="agents.talent.step_quarter",
+    )
+    subsidy_take_up: float = param(
+        0.2,
+        low=0.1,
+        high=0.6,
+        unit="share",
+        source="assumption; share of eligible people who claim housing support",
+        rule="agents.talent.step_quarter",
+    )
+    wage_log_sd: float = param(
+        0.25,
+        low=0.1,
+        high=0.5,
+        unit="log yuan",
+        source="assumption; wage dispersion within a tier",
+        rule="agents.talent.add_people",
+    )
 
 
 class TalentState(Population):
-    """Columns of the talent population."""
+    """Columns of the talent population; caches the persons per tier until talent changes."""
 
     schema = {
         "tier": np.int8,
@@ -41,6 +203,27 @@ class TalentState(Population):
         "arrived_year": np.int16,
     }
 
+    def changed(self) -> None:
+        """Forget the cached persons per tier (headcounts, tiers or rows changed)."""
+        self._tier_stock = None
+
+    def stock_by_tier(self) -> np.ndarray:
+        """Talent persons per tier (cached until :meth:`changed`; do not modify)."""
+        if getattr(self, "_tier_stock", None) is None:
+            idx = self.live()
+            self._tier_stock = np.bincount(
+                self.tier[idx], weights=self.headcount[idx], minlength=len(TIERS)
+            )
+        return self._tier_stock
+
+    def stock(self) -> int:
+        """Talent persons in the city (the ``talent`` KPI)."""
+        return int(round(float(self.stock_by_tier().sum())))
+
+    def rd_capable(self) -> float:
+        """Persons in the R&D-capable tiers (top to young researchers)."""
+        return float(self.stock_by_tier()[RD_TIERS].sum())
+
 
 class Talent(RowAgent):
     """A group of ``headcount`` people of one tier (one person at full scale)."""
@@ -52,6 +235,29 @@ class Talent(RowAgent):
     def tier_name(self) -> str:
         """Talent tier."""
         return TIERS[self.tier]
+
+
+@dataclass
+class CityConditions:
+    """What talent sees of the city this quarter, besides its own numbers."""
+
+    policy: PolicyView
+    house_price: float
+    house_price_base: float
+    vacancy_rate: float
+    vacancy_rate_base: float
+    wage_index: float
+    outside_wage_index: float
+
+
+@dataclass
+class QuarterFlows:
+    """Persons moving in one quarter, and the new rows of arriving people."""
+
+    leavers: int
+    retirees: int
+    arrivals: int
+    arrival_rows: np.ndarray
 
 
 def tier_vector(values: dict | object) -> np.ndarray:
@@ -113,19 +319,55 @@ def quarterly(p_year: np.ndarray) -> np.ndarray:
     return -np.expm1(np.log1p(-np.minimum(p_year, 0.999)) / 4.0)
 
 
-class TalentConditions:
-    """The utility difference ``dV`` of the city against base-year conditions, by tier."""
+def base_flows(
+    stock: np.ndarray, graduates_staying: dict[str, float], p: TalentParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Base leave rates and the yearly arrivals by tier that give the base growth rate.
 
-    def __init__(self, model: InnovationModel) -> None:
-        self.model = model
-        p = model.behaviour.talent
-        self.wage = tier_vector(p.wage_yuan_per_year)
-        self.need = tier_vector(p.housing_need_m2)
+    Under base-year policy the stock of each tier grows at ``arrival_growth_base``: arrivals fill
+    what leaving, retirement and net promotions take away and graduates do not replace.
+
+    Args:
+        stock: Persons per tier in the base year.
+        graduates_staying: Graduates per degree who stay in the city each year (base year).
+        p: Talent parameters.
+
+    Returns:
+        ``(leave_base, arrivals_base)`` per tier.
+    """
+    leave = tier_vector(p.leave_rate_base)
+    promo = tier_vector(p.promotion_rate)
+    grad_in = np.zeros(len(TIERS))
+    grad_in[GRADUATE] = graduates_staying["bachelor"] + graduates_staying["master"]
+    grad_in[YOUNG] = graduates_staying["phd"]
+    promo_in = np.append(promo[1:] * stock[1:], 0.0)  # tier k gains from tier k+1
+    need = (
+        stock * (p.arrival_growth_base + leave + p.retirement_rate)
+        - grad_in
+        + promo * stock
+        - promo_in
+    )
+    return leave, np.maximum(need, 0.0)
+
+
+class TalentConditions:
+    """The utility difference ``dV`` of the city against base-year conditions, by tier.
+
+    Args:
+        params: Talent parameters.
+        stock_base_by_tier: Persons per tier in the base year.
+    """
+
+    def __init__(self, params: TalentParams, stock_base_by_tier: np.ndarray) -> None:
+        self.params = params
+        self.stock_base_by_tier = stock_base_by_tier
+        self.wage = tier_vector(params.wage_yuan_per_year)
+        self.need = tier_vector(params.housing_need_m2)
 
     def _support(
         self, levers, price: float, years: np.ndarray, tier: np.ndarray, eligible
     ) -> np.ndarray:
-        p = self.model.behaviour.talent
+        p = self.params
         value = housing_support_per_year(
             levers, price, p.subsidy_horizon_years, tier, years, eligible
         )
@@ -133,8 +375,8 @@ class TalentConditions:
 
     def _programme(self, levers) -> np.ndarray:
         """Talent-programme value per person-year by tier (rewards and team grants)."""
-        p = self.model.behaviour.talent
-        stock = np.maximum(self.model.talent_stock_base_by_tier, 1.0)
+        p = self.params
+        stock = np.maximum(self.stock_base_by_tier, 1.0)
         value = np.zeros(len(TIERS))
         value[0] = levers.top_talent_reward_yuan / p.subsidy_horizon_years
         value[1] = levers.leading_team_grants_per_year * levers.leading_team_grant_yuan / stock[1]
@@ -142,7 +384,13 @@ class TalentConditions:
         return value
 
     def delta_v(
-        self, tier: np.ndarray, years: np.ndarray, wage: np.ndarray, newcomer: bool
+        self,
+        tier: np.ndarray,
+        years: np.ndarray,
+        wage: np.ndarray,
+        newcomer: bool,
+        city: CityConditions,
+        stock_by_tier: np.ndarray,
     ) -> np.ndarray:
         """Utility change per person against base-year policy, prices and jobs.
 
@@ -151,13 +399,15 @@ class TalentConditions:
             years: Years in the city per row.
             wage: Wage per row (base-year yuan).
             newcomer: Value the city as an arrival does (support after the eligibility wait).
+            city: This quarter's conditions (policy, house prices, vacancies, wage indices).
+            stock_by_tier: Persons per tier now (the return network).
 
         Returns:
             ``dV`` per row.
         """
-        m, p = self.model, self.model.behaviour.talent
-        lv, ref = m.policy.levers, m.policy.reference
-        price, price0 = m.economy.house_price, m.economy.house_price_base
+        p = self.params
+        lv, ref = city.policy.levers, city.policy.reference
+        price, price0 = city.house_price, city.house_price_base
         gross = price * self.need[tier] * p.housing_user_cost_rate
         gross0 = price0 * self.need[tier] * p.housing_user_cost_rate
         if newcomer:
@@ -174,7 +424,7 @@ class TalentConditions:
             s0 = self._support(
                 ref, price0, years, tier, years >= ref.housing_eligibility_months / 12.0
             )
-        s = s * m.policy.scale("F")
+        s = s * city.policy.scale("F")
         housing = (
             p.housing_cost_weight
             * (net_housing_cost(gross0, s0) - net_housing_cost(gross, s))
@@ -182,127 +432,181 @@ class TalentConditions:
         )
         prog = (
             p.programme_weight
-            * (self._programme(lv) * m.policy.scale("E") - self._programme(ref))[tier]
+            * (self._programme(lv) * city.policy.scale("E") - self._programme(ref))[tier]
             / self.wage[tier]
         )
-        jobs = p.job_weight * (m.labour.vacancy_rate - m.labour.vacancy_rate_base)
-        wage_gap = p.wage_weight * np.log(m.economy.wage_index / m.economy.outside_wage_index)
+        jobs = p.job_weight * (city.vacancy_rate - city.vacancy_rate_base)
+        wage_gap = p.wage_weight * np.log(city.wage_index / city.outside_wage_index)
         network = (
             p.network_weight
-            * np.log(
-                np.maximum(m.talent_stock_by_tier(), 1.0)
-                / np.maximum(m.talent_stock_base_by_tier, 1.0)
-            )[tier]
+            * np.log(np.maximum(stock_by_tier, 1.0) / np.maximum(self.stock_base_by_tier, 1.0))[
+                tier
+            ]
         )
         return wage_gap + housing + prog + jobs + network
 
 
-def new_agents(model: InnovationModel, persons_by_tier: np.ndarray) -> np.ndarray:
-    """Create talent agents for arriving people: ``people_per_agent`` each, tier by tier.
+def add_people(
+    talent: TalentState,
+    persons_by_tier: np.ndarray,
+    people_per_agent: int,
+    p: TalentParams,
+    rng: np.random.Generator,
+    year: int,
+) -> np.ndarray:
+    """Append talent agents for arriving people: ``people_per_agent`` each, tier by tier.
 
     Args:
-        model: The model.
+        talent: The talent population.
         persons_by_tier: Persons arriving per tier (length ``len(TIERS)``).
+        people_per_agent: Persons per new agent (the last agent of a tier takes the rest).
+        p: Talent parameters (wages by tier).
+        rng: The talent random stream (wages).
+        year: Arrival year.
 
     Returns:
-        The new rows.
+        The new rows (without an employer yet).
     """
     persons = np.asarray(persons_by_tier, dtype=np.int64)
     if persons.sum() <= 0:
         return np.empty(0, np.int64)
-    ppa = model.people_per_agent
+    ppa = people_per_agent
     n_by_tier = -(-persons // ppa)
     tiers = np.repeat(np.arange(len(TIERS)), n_by_tier)
     heads = np.full(len(tiers), ppa, np.int64)
     last = np.cumsum(n_by_tier)[n_by_tier > 0] - 1
     heads[last] = persons[n_by_tier > 0] - ppa * (n_by_tier[n_by_tier > 0] - 1)
-    wage = tier_vector(model.behaviour.talent.wage_yuan_per_year)[tiers]
-    rows = model.talent.append(
+    wage = tier_vector(p.wage_yuan_per_year)[tiers]
+    sd = p.wage_log_sd
+    return talent.append(
         len(tiers),
         tier=tiers,
         headcount=heads,
         employer=-1,
-        arrived_year=model.year,
-        wage=wage * model.streams.talent.lognormal(-0.03125, 0.25, len(tiers)),
+        arrived_year=year,
+        wage=wage * rng.lognormal(-0.5 * sd**2, sd, len(tiers)),
     )
-    model.talent_changed()
-    model.labour.assign_employers(rows)
-    model.create_talent_agents(rows)
-    return rows
 
 
-def step_quarter(model: InnovationModel) -> None:
-    """Leave, retire, arrive and buy homes for one quarter; book housing and reward costs."""
-    t, p, rng = model.talent, model.behaviour.talent, model.streams.talent
-    cond = model.talent_conditions
+def step_quarter(
+    talent: TalentState,
+    p: TalentParams,
+    rng: np.random.Generator,
+    *,
+    conditions: TalentConditions,
+    city: CityConditions,
+    ledger: CostLedger,
+    leave_base: np.ndarray,
+    arrivals_base: np.ndarray,
+    years_ref: float,
+    outside_pool_factor: float,
+    people_per_agent: int,
+    year: int,
+) -> QuarterFlows:
+    """Leave, retire, buy homes and arrive for one quarter; books housing support and rewards.
+
+    Args:
+        talent: The talent population.
+        p: Talent parameters.
+        rng: The talent random stream.
+        conditions: The utility rule.
+        city: This quarter's city conditions.
+        ledger: Public cost ledger (housing support F, top-talent rewards E).
+        leave_base: Base leave rate per tier.
+        arrivals_base: Base arrivals per tier and year.
+        years_ref: Mean years in the city in the base year (tenure reference).
+        outside_pool_factor: Size of the outside talent pool relative to the base year.
+        people_per_agent: Persons per new agent.
+        year: Current year.
+
+    Returns:
+        The quarter's flows; emptied agents are removed, arrivals appended (without employer).
+    """
+    t = talent
     idx = t.live()
     tier, years = t.tier[idx], t.years_in_city[idx]
-    dv = cond.delta_v(tier, years, t.wage[idx], newcomer=False)
-    tenure = p.tenure_weight * (np.log1p(years) - np.log1p(model.talent_years_ref))
-    p_leave = quarterly(leave_probability(model.leave_base[tier], dv, tenure))
+    dv = conditions.delta_v(tier, years, t.wage[idx], False, city, t.stock_by_tier())
+    tenure = p.tenure_weight * (np.log1p(years) - np.log1p(years_ref))
+    p_leave = quarterly(leave_probability(leave_base[tier], dv, tenure))
     heads = t.headcount[idx]
     leavers = rng.binomial(heads, p_leave)
     retirees = rng.binomial(heads - leavers, quarterly(np.full(len(idx), p.retirement_rate)))
     t.headcount[idx] = heads - leavers - retirees
-    model.talent_changed()
-    model.flows.add("outflow_leave", int(leavers.sum()))
-    model.flows.add("outflow_retire", int(retirees.sum()))
+    t.changed()
     t.years_in_city[idx] += 0.25
     # Housing: eligible renters buy (one-off purchase support); rent subsidy paid while renting.
-    lv, price = model.policy.levers, model.economy.house_price
+    lv, price = city.policy.levers, city.house_price
     years = t.years_in_city[idx]
     eligible = years >= lv.housing_eligibility_months / 12.0
     buying = rng.random(len(idx)) < quarterly(np.full(len(idx), p.home_purchase_rate))
     buy = eligible & ~t.owner[idx] & buying
     supported = buy & (years <= lv.housing_support_window_years)
-    scale_f = model.policy.scale("F") * p.subsidy_take_up
+    scale_f = city.policy.scale("F") * p.subsidy_take_up
     one_off = purchase_support(lv, price)[tier] * t.headcount[idx] * supported
-    model.gov.book("housing_purchase_support", float(one_off.sum()) * scale_f)
+    ledger.book("housing_purchase_support", float(one_off.sum()) * scale_f)
     t.owner[idx[buy]] = True
     renting = eligible & ~t.owner[idx] & (years <= lv.rent_subsidy_years)
     rent = tier_vector(lv.rent_subsidy_yuan_per_year)[tier]
-    model.gov.book(
+    ledger.book(
         "housing_rent_subsidy", float((rent * t.headcount[idx] * renting).sum()) / 4 * scale_f
     )
     # Arrivals from outside, by tier.
-    growth = (1.0 + model.economy.outside_pool_growth) ** model.years_elapsed
     tiers = np.arange(len(TIERS))
-    dv_new = cond.delta_v(tiers, np.zeros(len(TIERS)), cond.wage, newcomer=True)
-    persons = rng.poisson(model.arrivals_base / 4.0 * np.exp(dv_new) * growth)
-    new_agents(model, persons)
-    model.flows.add("inflow_arrivals", int(persons.sum()))
-    model.gov.book(
-        "top_talent_reward", persons[0] * lv.top_talent_reward_yuan * model.policy.scale("E")
+    dv_new = conditions.delta_v(
+        tiers, np.zeros(len(TIERS)), conditions.wage, True, city, t.stock_by_tier()
     )
-    gone = idx[t.headcount[idx] == 0]
-    if len(gone):
-        model.remove_talent_agents(gone)
+    persons = rng.poisson(arrivals_base / 4.0 * np.exp(dv_new) * outside_pool_factor)
+    rows = add_people(t, persons, people_per_agent, p, rng, year)
+    ledger.book(
+        "top_talent_reward", persons[0] * lv.top_talent_reward_yuan * city.policy.scale("E")
+    )
+    t.remove(idx[t.headcount[idx] == 0])
+    return QuarterFlows(int(leavers.sum()), int(retirees.sum()), int(persons.sum()), rows)
 
 
-def graduate_inflow(model: InnovationModel) -> None:
-    """Yearly (after graduation): graduates who stay become talent (PhDs as young researchers)."""
-    p, u = model.behaviour.university, model.talent_conditions
-    grads = model.talent_graduates
+def graduate_inflow(
+    talent: TalentState,
+    graduates: dict[str, float],
+    p: TalentParams,
+    rng: np.random.Generator,
+    *,
+    conditions: TalentConditions,
+    city: CityConditions,
+    people_per_agent: int,
+    year: int,
+) -> tuple[int, np.ndarray]:
+    """Yearly (after graduation): graduates who stay become talent (PhDs as young researchers).
+
+    Returns:
+        Persons who stayed and the new rows (without employer).
+    """
     persons = np.zeros(len(TIERS), np.int64)
-    for degree, tier in (("bachelor", GRADUATE), ("master", GRADUATE), ("phd", YOUNG)):
-        dv = u.delta_v(np.array([tier]), np.array([0.0]), np.array([u.wage[tier]]), newcomer=True)[
-            0
-        ]
+    stock = talent.stock_by_tier()
+    for degree in DEGREES:
+        tier = DEGREE_TIER[degree]
+        dv = conditions.delta_v(
+            np.array([tier]), np.array([0.0]), np.array([conditions.wage[tier]]), True, city, stock
+        )[0]
         stay = expit(logit(p.graduate_stay_share[degree]) + dv)
-        persons[tier] += model.streams.talent.binomial(int(grads.get(degree, 0.0)), stay)
-    new_agents(model, persons)
-    model.flows.add("inflow_graduates", int(persons.sum()))
+        persons[tier] += rng.binomial(int(graduates.get(degree, 0.0)), stay)
+    rows = add_people(talent, persons, people_per_agent, p, rng, year)
+    return int(persons.sum()), rows
 
 
-def promote(model: InnovationModel) -> None:
+def promote(
+    talent: TalentState, p: TalentParams, rng: np.random.Generator, people_per_agent: int, year: int
+) -> np.ndarray:
     """Yearly: each person moves up one tier with the tier's promotion probability.
 
     The promoted persons of a tier are drawn from its agents without replacement (multivariate
     hypergeometric over headcounts). An agent whose whole group is promoted changes tier in place
     (always the case at one person per agent); partial promotions form new agents of the higher
     tier with the mean tenure of the people they came from.
+
+    Returns:
+        The new rows of partially promoted groups (without employer).
     """
-    t, p, rng = model.talent, model.behaviour.talent, model.streams.talent
+    t = talent
     rate = tier_vector(p.promotion_rate)
     moved = np.zeros(len(TIERS), np.int64)
     years = np.zeros(len(TIERS))
@@ -323,17 +627,18 @@ def promote(model: InnovationModel) -> None:
         t.headcount[rows[part]] -= up[part]
     for rows in in_place:
         t.tier[rows] -= 1
-    model.talent_changed()
-    new = new_agents(model, moved)
+    t.changed()
+    new = add_people(t, moved, people_per_agent, p, rng, year)
     if len(new):
         mean_years = years / np.maximum(moved, 1)
         t.years_in_city[new] = mean_years[t.tier[new]]
+    return new
 
 
-def book_programmes(model: InnovationModel) -> None:
-    """Yearly cost of talent-team grants."""
-    lv = model.policy.levers
+def book_programmes(policy: PolicyView, ledger: CostLedger) -> float:
+    """Yearly cost of talent-team grants (E); returns the start-up teams funded (new firms)."""
+    lv = policy.levers
     cost = lv.leading_team_grants_per_year * lv.leading_team_grant_yuan
     cost += lv.startup_team_grants_per_year * lv.startup_team_grant_yuan
-    model.gov.book("talent_team_grants", cost * model.policy.scale("E"))
-    model.pending_team_startups += lv.startup_team_grants_per_year * model.policy.scale("E")
+    ledger.book("talent_team_grants", cost * policy.scale("E"))
+    return lv.startup_team_grants_per_year * policy.scale("E")

@@ -1,22 +1,135 @@
-"""Universities and research institutes: graduates, research, technology transfer, platforms.
+"""Universities and research institutes: graduates, research, technology transfer, big science.
 
 Includes new-type R&D institutions and the flagship labs whose cumulative funding drives the
-candidacy for a national laboratory or large scientific facility.
+city's candidacy for a national laboratory or large scientific facility. Once a year
+(:func:`step_year`) students graduate and enrolment grows, researchers grow with the economy and
+with flagship funding, research output feeds technology transfer (contract turnover, licences,
+spin-offs) and, afterwards, the candidacy for big science is drawn (:func:`big_science_candidacy`).
+Platforms hosted by institutions are created in :mod:`agents.platforms`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
 from agents.categories import DEGREES, UNIVERSITY_KINDS
+from agents.params import param
 from agents.population import Population, RowAgent
-
-if TYPE_CHECKING:
-    from sim.model import InnovationModel
+from agents.world import CostLedger, PolicyView
 
 FLAGSHIP = UNIVERSITY_KINDS.index("flagship_lab")
+
+
+@dataclass
+class UniversityParams:
+    """Parameters of universities and research institutes (``region.behaviour.university``)."""
+
+    graduation_rate: dict = param(
+        {"bachelor": 0.26, "master": 0.36, "phd": 0.18},
+        low=0.1,
+        high=0.5,
+        unit="share per year",
+        source="programme length 4 / 2.8 / 5.5 years",
+        rule="agents.university.graduates_by_degree",
+    )
+    enrolment_growth: float = param(
+        0.03,
+        low=0.0,
+        high=0.06,
+        unit="share per year",
+        source="students 69.7 (2020) to 83.2 (2024) 10k: about 4.5% a year",
+        rule="agents.university.step_year",
+    )
+    researcher_growth_elasticity: float = param(
+        0.5,
+        low=0.0,
+        high=1.0,
+        unit="elasticity to last year's GDP growth",
+        source="assumption; research staff grow more slowly than the economy",
+        rule="agents.university.step_year",
+    )
+    flagship_researcher_share: float = param(
+        0.5,
+        low=0.0,
+        high=1.0,
+        unit="share",
+        source="assumption; share of flagship funding that pays for additional researchers",
+        rule="agents.university.step_year",
+    )
+    output_per_researcher: float = param(
+        1.0,
+        low=0.5,
+        high=2.0,
+        unit="output units per researcher-year",
+        source="normalisation (research output index)",
+        rule="agents.university.step_year",
+    )
+    transfer_turnover_per_output_yuan: float = param(
+        2.0e5,
+        low=5.0e4,
+        high=1.0e6,
+        unit="yuan of contract turnover per output unit",
+        source="hand-set; universities about 10 % of 2022 contract turnover",
+        rule="agents.university.step_year",
+    )
+    transfer_support_elasticity: float = param(
+        0.2,
+        low=0.0,
+        high=0.6,
+        unit="elasticity",
+        source="assumption; effect of transfer support on licensing and spin-offs",
+        rule="agents.university.transfer_multiplier",
+    )
+    transfer_support_floor_yuan: float = param(
+        1.0e6,
+        low=1.0e5,
+        high=1.0e7,
+        unit="yuan per year",
+        source="assumption; keeps the support ratio finite when a policy has no support",
+        rule="agents.university.transfer_multiplier",
+    )
+    transfer_market_growth: float = param(
+        0.15,
+        low=0.0,
+        high=0.6,
+        unit="share per year",
+        source="calibrated; deepening technology market (turnover 102.5 to 823.6 over 2017-2022)",
+        rule="agents.university.market_depth",
+    )
+    licences_per_output: float = param(
+        0.02,
+        low=0.005,
+        high=0.1,
+        unit="licences per output unit per year",
+        source="assumption; licensing intensity of research output",
+        rule="agents.university.step_year",
+    )
+    spinoffs_per_1000_output: float = param(
+        2.0,
+        low=0.5,
+        high=6.0,
+        unit="spin-offs per 1000 output units per year",
+        source="hand-set; no spin-off series found",
+        rule="agents.university.step_year",
+    )
+    big_science_rate_per_bn: float = param(
+        0.03,
+        low=0.005,
+        high=0.1,
+        unit="probability per year per bn yuan cumulative",
+        source="assumption; national lab / facility approval rises with flagship investment",
+        rule="agents.university.big_science_probability",
+    )
+    big_science_min_investment_yuan: float = param(
+        2.0e9,
+        low=5.0e8,
+        high=5.0e9,
+        unit="yuan cumulative",
+        source="assumption; threshold before candidacy",
+        rule="agents.university.big_science_probability",
+    )
 
 
 class UniversityState(Population):
@@ -54,18 +167,31 @@ class University(RowAgent):
         return UNIVERSITY_KINDS[self.kind]
 
 
+@dataclass
+class YearOutput:
+    """What the institutions' year produces for other rules."""
+
+    graduates: dict[str, float]  # graduates by degree (persons)
+    spinoffs: int  # new spin-off firms
+
+
 def graduates_by_degree(students: dict[str, np.ndarray], rate: dict) -> dict[str, np.ndarray]:
     """Graduates of one year: students times the graduation rate of each degree."""
     return {d: students[d] * rate[d] for d in DEGREES}
 
 
-def transfer_multiplier(support: float, support_ref: float, elasticity: float) -> float:
+def transfer_multiplier(support: float, support_ref: float, p: UniversityParams) -> float:
     """Effect of technology-transfer support relative to the base-year policy (constant elasticity).
 
-    A floor of 1 m yuan keeps the ratio finite when a policy has no support at all.
+    A floor (``transfer_support_floor_yuan``) keeps the ratio finite when a policy has no support.
     """
-    floor = 1e6
-    return ((support + floor) / (support_ref + floor)) ** elasticity
+    floor = p.transfer_support_floor_yuan
+    return ((support + floor) / (support_ref + floor)) ** p.transfer_support_elasticity
+
+
+def market_depth(growth: float, years: int) -> float:
+    """Technology-market depth relative to the base year (grows at ``transfer_market_growth``)."""
+    return (1.0 + growth) ** years
 
 
 def big_science_probability(
@@ -75,69 +201,101 @@ def big_science_probability(
     return -np.expm1(-rate_per_bn * np.maximum(cumulative - minimum, 0.0) / 1e9)
 
 
-def step_quarter(model: InnovationModel) -> None:
-    """Quarterly R&D spending grows with researchers (annual rate kept in ``rd_spend``)."""
-    u = model.universities
+def rd_spending(
+    universities: UniversityState, rd_per_researcher: float, wage_index: float
+) -> float:
+    """Quarterly R&D of institutions (annual rate in ``rd_spend``); returns the quarter's yuan."""
+    u = universities
     idx = u.live()
-    u.rd_spend[idx] = u.researchers[idx] * model.univ_rd_per_researcher * model.economy.wage_index
-    model.univ_rd_this_year += float(u.rd_spend[idx].sum()) / 4.0
+    u.rd_spend[idx] = u.researchers[idx] * rd_per_researcher * wage_index
+    return float(u.rd_spend[idx].sum()) / 4.0
 
 
-def step_year(model: InnovationModel) -> None:
-    """Graduation, enrolment, research output, transfer, platforms and big-science candidacy."""
-    u, p, rng = model.universities, model.behaviour.university, model.streams.university
+def step_year(
+    universities: UniversityState,
+    p: UniversityParams,
+    rng: np.random.Generator,
+    *,
+    policy: PolicyView,
+    ledger: CostLedger,
+    gdp_growth_last_year: float,
+    rd_per_researcher: float,
+    years_since_base: int,
+) -> YearOutput:
+    """Graduation, enrolment, researchers, research output and technology transfer.
+
+    Books flagship investment (lever B) and technology-transfer support (lever D).
+
+    Args:
+        universities: The institution population.
+        p: University parameters.
+        rng: The universities' random stream.
+        policy: Levers in force.
+        ledger: Public cost ledger.
+        gdp_growth_last_year: GDP growth of the previous year.
+        rd_per_researcher: Base-year R&D per researcher (yuan per year).
+        years_since_base: Years since the base year (technology-market depth).
+
+    Returns:
+        This year's graduates by degree and new spin-offs.
+    """
+    u = universities
     idx = u.live()
-    lv, ref = model.policy.levers, model.policy.reference
     students = {d: getattr(u, f"students_{d}")[idx] for d in DEGREES}
     grads = graduates_by_degree(students, p.graduation_rate)
     for d in DEGREES:
         col = getattr(u, f"students_{d}")
         col[idx] = students[d] * (1.0 + p.enrolment_growth)
     u.graduates[idx] = sum(grads.values())
-    model.talent_graduates = {d: float(g.sum()) for d, g in grads.items()}
     # Researchers grow with the economy and with flagship funding.
     flagship_share = np.where(u.kind[idx] == FLAGSHIP, 1.0, 0.0)
     n_flag = max(flagship_share.sum(), 1.0)
-    invest = model.policy.amount("flagship_investment_yuan_per_year", "B")
+    invest = policy.amount("flagship_investment_yuan_per_year", "B")
     u.flagship_investment[idx] += invest * flagship_share / n_flag
-    model.gov.book("flagship_investment", invest)
-    u.researchers[idx] *= 1.0 + model.economy.growth_last_year * 0.5
-    u.researchers[idx] += flagship_share * invest / n_flag / model.univ_rd_per_researcher * 0.5
+    ledger.book("flagship_investment", invest)
+    u.researchers[idx] *= 1.0 + gdp_growth_last_year * p.researcher_growth_elasticity
+    u.researchers[idx] += (
+        flagship_share * invest / n_flag / rd_per_researcher * p.flagship_researcher_share
+    )
     u.research_output[idx] = u.researchers[idx] * p.output_per_researcher
     # Technology transfer.
-    support = model.policy.amount("tech_transfer_support_yuan_per_year", "D")
-    model.gov.book("tech_transfer_support", support)
-    mult = transfer_multiplier(
-        support, ref.tech_transfer_support_yuan_per_year, p.transfer_support_elasticity
-    )
-    market = model.transfer_market_depth()
+    support = policy.amount("tech_transfer_support_yuan_per_year", "D")
+    ledger.book("tech_transfer_support", support)
+    mult = transfer_multiplier(support, policy.reference.tech_transfer_support_yuan_per_year, p)
+    market = market_depth(p.transfer_market_growth, years_since_base)
     turnover = u.research_output[idx] * p.transfer_turnover_per_output_yuan * mult * market
     u.contract_turnover[idx] = turnover
-    u.licences[idx] = u.research_output[idx] * 0.02 * mult
+    u.licences[idx] = u.research_output[idx] * p.licences_per_output * mult
     spin = rng.poisson(u.research_output[idx] / 1000.0 * p.spinoffs_per_1000_output * mult)
     u.spinoffs[idx] += spin
-    model.pending_spinoffs += int(spin.sum())
-    # Platforms hosted by universities and institutes.
-    award_mult = model.policy.platform_award_multiplier(
-        "provincial_municipal", model.behaviour.firm.platform_award_elasticity
-    )
-    new = rng.poisson(p.platform_rate_per_1000_researchers * u.researchers[idx] / 1000 * award_mult)
-    closed = rng.binomial(u.platforms[idx], model.behaviour.firm.platform_closure_rate)
-    u.platforms[idx] += (new - closed).astype(np.int16)
-    model.platform_ledger.approve("provincial_municipal", int(new.sum()))
-    nkl_mult = model.policy.platform_award_multiplier(
-        "national_key_lab", model.behaviour.firm.platform_award_elasticity
-    )
-    pool = 1.0 + 0.5 * (lv.cultivation_pool_size > 0)
-    n_new = rng.poisson(p.national_key_lab_rate * nkl_mult * pool)
-    if n_new:
-        w = u.researchers[idx] / u.researchers[idx].sum()
-        hosts = rng.choice(idx, size=n_new, p=w)
-        np.add.at(u.national_key_labs, hosts, 1)
-        model.platform_ledger.approve("national_key_lab", n_new)
-    # Big science: flagship labs with enough cumulative investment may be approved.
+    return YearOutput({d: float(g.sum()) for d, g in grads.items()}, int(spin.sum()))
+
+
+def big_science_candidacy(
+    universities: UniversityState, p: UniversityParams, rng: np.random.Generator
+) -> None:
+    """Flagship labs with enough cumulative investment may be approved as big science."""
+    u = universities
+    idx = u.live()
     prob = big_science_probability(
         u.flagship_investment[idx], p.big_science_min_investment_yuan, p.big_science_rate_per_bn
     )
     won = (u.kind[idx] == FLAGSHIP) & ~u.big_science[idx] & (rng.random(len(idx)) < prob)
     u.big_science[idx[won]] = True
+
+
+def research_output(universities: UniversityState) -> float:
+    """Research output of live institutions (output units per year)."""
+    u = universities
+    return float(u.research_output[u.live()].sum())
+
+
+def contract_turnover(universities: UniversityState) -> float:
+    """Technology-contract turnover of institutions (yuan per year)."""
+    u = universities
+    return float(u.contract_turnover[u.live()].sum())
+
+
+def count_big_science(universities: UniversityState) -> int:
+    """National labs or large facilities hosted (the ``big_science`` KPI)."""
+    return universities.count(universities.big_science)

@@ -83,7 +83,7 @@ class Clock:
         rng = np.random.default_rng(0)  # unused: the economy runs without uncertainty
         self.economy = Economy(cfg.region.exogenous, base.gdp, base.house_price, rng, False)
         self.policy = PolicyState(
-            cfg.levers, cfg.reference_levers, cfg.region.behaviour.entry.centre_investment_yuan
+            cfg.levers, cfg.reference_levers, cfg.region.behaviour.rd_centres.centre_investment_yuan
         )
 
     def advance(self) -> None:

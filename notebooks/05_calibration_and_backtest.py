@@ -86,7 +86,7 @@ posterior = load_posterior(cfg.region.posterior_file)
 
 
 def value_of(config, name):
-    """The value of a dotted config field, e.g. ``region.behaviour.firm.listing_rate``."""
+    """The value of a dotted config field, e.g. ``region.behaviour.statuses.listing_rate``."""
     for part in name.split("."):
         config = getattr(config, part)
     return config
@@ -119,7 +119,7 @@ pd.DataFrame(
 # per talent agent in the quick settings).
 
 # %%
-pair = ["region.behaviour.firm.hte_application_rate", "region.behaviour.firm.listing_rate"]
+pair = ["region.behaviour.statuses.hte_application_rate", "region.behaviour.statuses.listing_rate"]
 lo, hi = prior_box(cfg, pair)
 points = qmc.scale(qmc.LatinHypercube(d=2, seed=1).random(16), lo, hi)
 replay = history_config(cfg)

@@ -35,11 +35,11 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 from scipy.stats import qmc
 
+from agents.params import documented_fields
 from sim.compose import register_schema
 from sim.config import CalibrationConfig, ConfigError, SimConfig, to_sim_config
 from sim.model import InnovationModel
 from sim.outputs import atomic_write, model_version
-from sim.params import documented_fields
 from sim.posterior import with_params
 from sim.region import CONF_DIR
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
@@ -64,3 +65,39 @@ def load_config(overrides: Iterable[str] = ()) -> SimConfig:
 def to_yaml(cfg: SimConfig) -> str:
     """The full config as YAML (what a researcher can re-run)."""
     return OmegaConf.to_yaml(OmegaConf.structured(cfg))
+
+
+def overrides_from_kwargs(kwargs: dict[str, Any]) -> list[str]:
+    """Hydra override strings from keyword arguments (``levers__adjust_step=0.3`` -> dots)."""
+    out = []
+    for key, value in kwargs.items():
+        key = key.replace("__", ".")
+        if isinstance(value, list | tuple):
+            value = "[" + ",".join(str(v) for v in value) + "]"
+        elif isinstance(value, bool):
+            value = str(value).lower()
+        out.append(f"{key}={value}")
+    return out
+
+
+def resolve_config(
+    config: SimConfig | DictConfig | dict | None, kwargs: dict[str, Any]
+) -> SimConfig:
+    """Config from an explicit config plus keyword overrides, or from the Changsha defaults.
+
+    Keyword overrides use Hydra syntax with dots (``**{"levers.adjust_step": 0.3}``) or double
+    underscores (``levers__adjust_step=0.3``); a group name selects a preset
+    (``levers="baseline"``).
+    """
+    overrides = overrides_from_kwargs(kwargs)
+    if config is None:
+        return load_config(overrides)
+    if not overrides:
+        return to_sim_config(config)
+    base = (
+        OmegaConf.structured(config) if isinstance(config, SimConfig) else OmegaConf.create(config)
+    )
+    for ov in overrides:
+        key, value = ov.split("=", 1)
+        OmegaConf.update(base, key, OmegaConf.create({"v": value})["v"] if value else value)
+    return to_sim_config(base)

@@ -1,6 +1,6 @@
 """Render the generated tables of ``docs/model.md`` and ``docs/ODD.md`` from the code.
 
-The field metadata declared with :func:`sim.params.param` and :func:`sim.params.lever` is the
+The field metadata declared with :func:`agents.params.param` and :func:`agents.params.lever` is the
 single source of truth; this module turns it into Markdown tables and writes them between marker
 comments, keeping the hand-written prose around them:
 
@@ -24,8 +24,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from agents.params import documented_fields
 from sim.config import SimConfig
-from sim.params import documented_fields
 
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
 DOC_PATH = DOCS_DIR / "model.md"

@@ -1,4 +1,10 @@
-"""KPIs computed from the agents each year (Mesa DataCollector reporters read them)."""
+"""KPIs: the one list of KPI ids and units, and their values each year (DataCollector reporters).
+
+Each KPI is counted by one function, next to the rule that changes it: platforms in
+:mod:`agents.platforms`, R&D centres in :mod:`agents.rd_centres`, firm statuses in
+:mod:`agents.statuses`, clusters in :mod:`agents.clusters`, big science in
+:mod:`agents.university`, talent in :class:`agents.talent.TalentState`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.config import KPI_IDS
+from agents import clusters, platforms, rd_centres, statuses, university
+from agents.university import market_depth
 
 if TYPE_CHECKING:
     from sim.model import InnovationModel
@@ -32,23 +39,9 @@ KPI_UNITS = {
     "gdp": "100m yuan",
     "public_cost": "100m yuan (local levers, this year)",
 }
-assert set(KPI_UNITS) == set(KPI_IDS)
+"""Every KPI the model reports each year, with its unit (the first eleven are the targets' ids)."""
 
-
-def platform_count(model: InnovationModel) -> int:
-    """All innovation platforms hosted by live firms and institutions."""
-    f, u = model.firms, model.universities
-    fi, ui = f.live(), u.live()
-    firm_total = (
-        f.platforms[fi].sum()
-        + f.national_enterprise_tech_centre[fi].sum()
-        + f.national_innovation_centre[fi].sum()
-        + f.other_national[fi].sum()
-    )
-    univ_total = (
-        u.platforms[ui].sum() + u.national_key_labs[ui].sum() + u.national_platforms[ui].sum()
-    )
-    return int(firm_total + univ_total)
+KPI_IDS = tuple(KPI_UNITS)
 
 
 def tech_contract_turnover(model: InnovationModel) -> float:
@@ -56,10 +49,18 @@ def tech_contract_turnover(model: InnovationModel) -> float:
 
     Both grow with the depth of the technology market (``transfer_market_growth`` a year).
     """
-    f, u = model.firms, model.universities
-    univ = float(u.contract_turnover[u.live()].sum())
+    f = model.firms
     knowledge = float(f.knowledge[f.live()].sum())
-    return univ + model.firm_turnover_per_knowledge * knowledge * model.transfer_market_depth()
+    depth = market_depth(
+        model.behaviour.university.transfer_market_growth, model.year - model.base_year
+    )
+    univ = university.contract_turnover(model.universities)
+    return univ + model.reference.firm_turnover_per_knowledge * knowledge * depth
+
+
+def rd_growth(rd_yuan: float, rd_base_yuan: float, years: int) -> float:
+    """Average yearly growth of R&D expenditure since the base year, in percent."""
+    return ((rd_yuan / rd_base_yuan) ** (1.0 / years) - 1.0) * 100 if years > 0 else 0.0
 
 
 def compute(
@@ -76,36 +77,34 @@ def compute(
         KPI id -> value in the units of ``KPI_UNITS``.
     """
     f, u = model.firms, model.universities
-    fi, ui = f.live(), u.live()
-    years = model.year - model.base_year
     rd = rd_expenditure_yuan
-    growth = ((rd / model.rd_expenditure_base) ** (1.0 / years) - 1.0) * 100 if years > 0 else 0.0
-    approved = model.platform_ledger.approved
+    years = model.year - model.base_year
+    approved = model.approvals.approved
     return {
         "rd_expenditure": rd / 1e8,
         "rd_intensity": rd / model.economy.gdp_year * 100,
-        "rd_growth": float(growth),
-        "platforms": float(platform_count(model)),
-        "rd_centres": float((f.centre_type[fi] > 0).sum()),
-        "clusters": float(len(model.clusters)),
-        "talent": float(model.talent_stock()),
-        "listed": float(f.listed[fi].sum()),
-        "little_giants": float(f.little_giant[fi].sum()),
-        "big_science": float(u.big_science[ui].sum()),
-        "high_tech_enterprises": float(f.high_tech[fi].sum()),
-        "tech_smes": float(f.tech_sme[fi].sum()),
+        "rd_growth": float(rd_growth(rd, model.reference.rd_expenditure, years)),
+        "platforms": float(platforms.count(f, u)),
+        "rd_centres": float(rd_centres.count(f)),
+        "clusters": float(clusters.count(model.clusters)),
+        "talent": float(model.talent.stock()),
+        "listed": float(statuses.count_listed(f)),
+        "little_giants": float(statuses.count_little_giants(f)),
+        "big_science": float(university.count_big_science(u)),
+        "high_tech_enterprises": float(statuses.count_high_tech(f)),
+        "tech_smes": float(statuses.count_tech_smes(f)),
         "tech_contract_turnover": tech_contract_turnover(model) / 1e8,
         "new_national_key_labs": float(approved["national_key_lab"]),
         "new_national_innovation_centres": float(approved["national_innovation_centre"]),
         "new_national_enterprise_tech_centres": float(approved["national_enterprise_tech_centre"]),
-        "cultivation_pool": float(f.cultivation[fi].sum()),
+        "cultivation_pool": float(platforms.count_cultivation(f)),
         "gdp": model.economy.gdp_year / 1e8,
         "public_cost": public_cost_yuan / 1e8,
     }
 
 
 def check_finite(values: dict[str, float], year: int) -> None:
-    """Fail loudly if a KPI is NaN, infinite or a stock is negative."""
+    """Fail loudly if a KPI is NaN or infinite."""
     for k, v in values.items():
         if not np.isfinite(v):
             raise FloatingPointError(f"KPI {k} is {v} in {year}")

@@ -1,21 +1,289 @@
-"""Levers in force, their yearly public cost, the budget cap and "evaluate and adjust".
+"""Levers: the policy instruments in real units, which of them are in force, and their cost lines.
 
-:class:`PolicyState` answers "which lever values apply now?" (the base-year policy until the
-scenario's start quarter, then the scenario) and scales money levers by two factors: a per-family
-effort multiplier (moved by the evaluate-and-adjust rule) and a budget ration (when a cap binds).
-:class:`Government` books every yuan against the lever that spent it.
+* :class:`LeverConfig` declares every lever with :func:`agents.params.lever` (unit, family A-I of
+  the mission brief, what it is). Presets are the YAML files of ``conf/levers/``
+  (:func:`preset_names`).
+* :class:`PolicyState` answers "which lever values apply now?" (the base-year policy until the
+  scenario's start quarter, then the scenario) and scales money levers by two factors: a
+  per-family effort multiplier (moved by the evaluate-and-adjust rule, :func:`adjust_effort`) and
+  a budget ration (when the cap binds, :func:`budget_ration`).
+* Levers do not book their cost here: each rule in ``agents/`` that applies a lever books what it
+  pays on one of the :data:`COST_LINES` through the ledger it is given
+  (:class:`sim.ledger.PublicCostLedger`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from agents.categories import CENTRE_TYPES
-from sim.config import LeverConfig
+from agents.params import lever
 
-FAMILIES = ("A", "B", "C", "D", "E", "F", "G", "H")
+FAMILIES = ("A", "B", "C", "D", "E", "F", "G", "H", "I")
+"""Lever families of the mission brief: A five R&D-centre types, B platforms, C R&D subsidies
+and tax, D technology transfer, E talent programmes, F housing support, G S&T finance, H IP and
+international cooperation, I budget and evaluation."""
+
+FAMILY_NAMES = {
+    "A": "five R&D-centre types",
+    "B": "platform cultivation",
+    "C": "R&D subsidies and tax",
+    "D": "technology transfer",
+    "E": "talent programmes",
+    "F": "housing support",
+    "G": "S&T finance",
+    "H": "IP protection, international cooperation, offsite incubators",
+    "I": "budget and evaluation",
+}
+
+LEVERS_DIR = Path(__file__).resolve().parent.parent / "conf" / "levers"
+
+
+def preset_names() -> list[str]:
+    """Lever presets shipped in ``conf/levers/`` (``none`` first, then by name)."""
+    names = sorted(p.stem for p in LEVERS_DIR.glob("*.yaml"))
+    return sorted(names, key=lambda n: (n != "none", n != "baseline", n))
+
+
+@dataclass
+class TierAmounts:
+    """One number per talent tier."""
+
+    top: float = 0.0
+    leading: float = 0.0
+    high_level: float = 0.0
+    young: float = 0.0
+    graduate: float = 0.0
+
+
+@dataclass
+class CentreAmounts:
+    """One number per R&D-centre type (levers A1-A5)."""
+
+    fortune500: float = 0.0
+    leading_hq: float = 0.0
+    upgraded: float = 0.0
+    foreign: float = 0.0
+    bonded: float = 0.0
+
+
+@dataclass
+class PlatformAmounts:
+    """One number per platform kind."""
+
+    national_key_lab: float = 0.0
+    national_innovation_centre: float = 0.0
+    national_enterprise_tech_centre: float = 0.0
+    other_national: float = 0.0
+    provincial_municipal: float = 0.0
+
+
+@dataclass
+class LeverConfig:
+    """Every policy lever; the defaults mean no local policy (national instruments aside)."""
+
+    name: str = "none"
+    start_year: int = 2023
+    start_quarter: int = 3
+    # C: national tax instruments
+    super_deduction_rate: float = lever(
+        1.0,
+        unit="share",
+        family="C",
+        maximum=2.0,
+        what="additional deduction of qualifying R&D expense (1.0 = 100%)",
+    )
+    standard_tax_rate: float = lever(0.25, unit="share", family="C", what="corporate income tax")
+    hte_tax_rate: float = lever(0.15, unit="share", family="C", what="CIT rate of high-tech firms")
+    # C: local R&D subsidies
+    rd_post_subsidy_rate: float = lever(
+        0.0,
+        unit="share",
+        family="C",
+        what="post-R&D subsidy: share of reported R&D reimbursed to R&D-active firms",
+    )
+    rd_post_subsidy_cap_yuan: float = lever(
+        1.0e6, unit="yuan per firm per year", family="C", what="cap of the post-R&D subsidy"
+    )
+    # A1-A5: five R&D-centre types
+    centre_incremental_rd_rate: float = lever(
+        0.0, unit="share", family="A", what="subsidy on incremental R&D of registered R&D centres"
+    )
+    centre_incremental_rd_cap_yuan: CentreAmounts = lever(
+        CentreAmounts(),
+        unit="yuan per centre per year",
+        family="A",
+        what="cap of the incremental-R&D subsidy by centre type",
+    )
+    centre_award_investment_share: float = lever(
+        0.0, unit="share", family="A", what="one-off award as a share of the centre's investment"
+    )
+    centre_award_cap_yuan: CentreAmounts = lever(
+        CentreAmounts(), unit="yuan", family="A", what="cap of the one-off award by centre type"
+    )
+    bonded_duty_relief_rate: float = lever(
+        0.0,
+        unit="share",
+        family="A",
+        what="duty/VAT relief on imported R&D inputs as a share of R&D cost, bonded zone only",
+    )
+    bonded_customs_refund_cap_yuan: float = lever(
+        0.0,
+        unit="yuan per centre",
+        family="A",
+        what="refund of customs-declaration costs of bonded R&D centres",
+    )
+    # B: platforms
+    platform_award_yuan: PlatformAmounts = lever(
+        PlatformAmounts(),
+        unit="yuan per new platform",
+        family="B",
+        what="award for a newly approved platform by kind",
+    )
+    cultivation_pool_size: int = lever(
+        0, unit="count", family="B", what="candidates cultivated for national platforms"
+    )
+    cultivation_subsidy_rate: float = lever(
+        0.0, unit="share", family="B", what="support to candidates as a share of their R&D"
+    )
+    cultivation_subsidy_cap_yuan: float = lever(
+        0.0, unit="yuan per candidate per year", family="B", what="cap of candidate support"
+    )
+    flagship_investment_yuan_per_year: float = lever(
+        0.0,
+        unit="yuan per year",
+        family="B",
+        what="city investment in flagship labs and facility candidacies",
+    )
+    # D: technology transfer
+    tech_transfer_support_yuan_per_year: float = lever(
+        0.0,
+        unit="yuan per year",
+        family="D",
+        what="joint labs, pilot bases, technology managers, licence guarantees",
+    )
+    # E: talent programmes
+    top_talent_reward_yuan: float = lever(
+        0.0, unit="yuan per person", family="E", what="one-off reward for a recruited top talent"
+    )
+    leading_team_grants_per_year: float = lever(
+        0.0, unit="count per year", family="E", what="industry-leading talent teams funded"
+    )
+    leading_team_grant_yuan: float = lever(
+        0.0, unit="yuan per team", family="E", what="grant per leading team"
+    )
+    startup_team_grants_per_year: float = lever(
+        0.0, unit="count per year", family="E", what="high-level start-up teams funded"
+    )
+    startup_team_grant_yuan: float = lever(
+        0.0, unit="yuan per team", family="E", what="grant per start-up team"
+    )
+    # F: housing support
+    rent_subsidy_yuan_per_year: TierAmounts = lever(
+        TierAmounts(),
+        unit="yuan per person per year",
+        family="F",
+        what="rent and living subsidy by tier",
+    )
+    first_home_subsidy_yuan: TierAmounts = lever(
+        TierAmounts(), unit="yuan per person", family="F", what="first-home purchase subsidy"
+    )
+    purchase_subsidy_m2: TierAmounts = lever(
+        TierAmounts(),
+        unit="m2 per person",
+        family="F",
+        what="full purchase subsidy on a home of this standard area",
+    )
+    housing_support_window_years: float = lever(
+        3.0,
+        unit="years",
+        family="F",
+        maximum=50.0,
+        what="years after arrival during which purchase support can be claimed",
+    )
+    rent_subsidy_years: float = lever(
+        2.0,
+        unit="years",
+        family="F",
+        maximum=50.0,
+        what="years after arrival during which the rent subsidy is paid",
+    )
+    housing_eligibility_months: float = lever(
+        12.0,
+        unit="months",
+        family="F",
+        maximum=60.0,
+        what="residence needed before housing support (and purchase) is available",
+    )
+    # G: science and technology finance
+    guidance_fund_yuan_per_year: float = lever(
+        0.0, unit="yuan per year", family="G", what="new government capital in the guidance fund"
+    )
+    subfund_private_ratio: float = lever(
+        0.0,
+        unit="yuan private per yuan public",
+        family="G",
+        maximum=10.0,
+        what="private co-investment required in sub-funds",
+    )
+    knowledge_credit_yuan_per_year: float = lever(
+        0.0, unit="yuan per year", family="G", what="knowledge-value credit lending"
+    )
+    credit_risk_compensation_rate: float = lever(
+        0.0, unit="share", family="G", what="share of credit losses compensated by government"
+    )
+    # H: IP protection, international cooperation, offsite incubators
+    ip_and_international_yuan_per_year: float = lever(
+        0.0,
+        unit="yuan per year",
+        family="H",
+        what="IP protection, international cooperation and offsite incubators",
+    )
+    # I: budget and evaluation
+    budget_cap_yuan_per_year: float = lever(
+        0.0,
+        unit="yuan per year",
+        family="I",
+        what="cap on local discretionary spending; 0 means no cap",
+    )
+    evaluate_and_adjust: bool = False
+    adjust_step: float = lever(
+        0.2,
+        unit="share",
+        family="I",
+        what="yearly shift of effort towards lagging targets when evaluate_and_adjust is on",
+    )
+
+
+COST_LINES = {
+    # local budget, by lever family
+    "rd_post_subsidy": "C",
+    "centre_incremental_rd": "A",
+    "centre_awards": "A",
+    "bonded_customs_refund": "A",
+    "platform_awards": "B",
+    "cultivation_support": "B",
+    "flagship_investment": "B",
+    "tech_transfer_support": "D",
+    "top_talent_reward": "E",
+    "talent_team_grants": "E",
+    "housing_purchase_support": "F",
+    "housing_rent_subsidy": "F",
+    "guidance_fund_capital": "G",
+    "guidance_fund_returns": "G",
+    "knowledge_credit_risk": "G",
+    "ip_and_international": "H",
+    # national tax expenditure (not the city's budget)
+    "national_super_deduction": "C",
+    "national_hte_tax_cut": "C",
+    "national_bonded_duty_relief": "A",
+}
+"""Every cost line a rule may book, with its lever family; ``national_*`` lines are national tax
+expenditure, the rest is the city's budget."""
+
+NATIONAL_PREFIX = "national_"
 
 TARGET_FAMILIES = {
     "rd_growth": ("C",),
@@ -29,22 +297,17 @@ TARGET_FAMILIES = {
 }
 """Which lever families the evaluate-and-adjust rule strengthens when a target lags."""
 
-AWARD_FLOOR_YUAN = 1.0e5  # keeps award ratios finite when the reference has no award
-
 
 class PolicyState:
     """The levers in force and the multipliers applied to their money amounts."""
 
-    def __init__(
-        self, levers: LeverConfig, reference: LeverConfig, centre_investment: dict
-    ) -> None:
+    def __init__(self, levers: LeverConfig, reference: LeverConfig) -> None:
         self.scenario = levers
         self.reference = reference
         self.levers = reference
         self.active = False
-        self.effort = dict.fromkeys(FAMILIES, 1.0)
+        self.effort = dict.fromkeys(FAMILIES[:-1], 1.0)
         self.ration = 1.0
-        self._investment = centre_investment
 
     def update(self, year: int, quarter: int) -> None:
         """Switch from the base-year policy to the scenario at its start quarter."""
@@ -62,108 +325,51 @@ class PolicyState:
         """A money lever's current value in yuan, after effort and ration."""
         return float(getattr(self.levers, name)) * self.scale(family)
 
-    def centre_award_by_code(self) -> np.ndarray:
-        """One-off award per R&D-centre code (index 0 = no centre)."""
-        lv = self.levers
-        award = [
-            min(
-                lv.centre_award_investment_share * self._investment[c],
-                getattr(lv.centre_award_cap_yuan, c),
-            )
-            for c in CENTRE_TYPES
-        ]
-        return np.array([0.0, *award]) * self.scale("A")
 
-    def platform_award(self, kind: str, levers: LeverConfig | None = None) -> float:
-        """Award per new platform of ``kind`` (yuan)."""
-        lv = levers or self.levers
-        scale = self.scale("B") if levers is None else 1.0
-        return float(getattr(lv.platform_award_yuan, kind)) * scale
-
-    def platform_award_multiplier(self, kind: str, elasticity: float) -> float:
-        """Effect of the current platform award on formation, relative to the base-year award."""
-        now = self.platform_award(kind) + AWARD_FLOOR_YUAN
-        ref = self.platform_award(kind, self.reference) + AWARD_FLOOR_YUAN
-        return (now / ref) ** elasticity
+def budget_ration(local_cost: float, cap: float, ration: float) -> float:
+    """Next year's ration so that spending at the current ration fits the cap (0 = no cap)."""
+    if cap <= 0 or local_cost <= 0:
+        return 1.0
+    return float(min(1.0, ration * cap / local_cost))
 
 
-class Government:
-    """Books public cost per lever and year; applies the budget cap and evaluate-and-adjust."""
+def adjust_effort(
+    effort: dict[str, float],
+    progress: dict[str, float],
+    family_cost: dict[str, float],
+    step: float,
+) -> dict[str, float]:
+    """Shift effort towards lagging targets, keeping planned spending unchanged.
 
-    def __init__(self) -> None:
-        self.year_costs: dict[str, float] = defaultdict(float)
-        self.history: list[tuple[int, str, float]] = []
+    Args:
+        effort: Current multiplier per lever family.
+        progress: Progress per target id: achieved share of the planned path (1 = on track).
+        family_cost: Last year's local cost per family (yuan).
+        step: Relative change applied per year.
 
-    def book(self, lever: str, yuan: float) -> None:
-        """Add ``yuan`` of public cost to ``lever`` in the current year."""
-        self.year_costs[lever] += float(yuan)
-
-    def local_total(self) -> float:
-        """Local (city) cost booked so far this year; national tax expenditure excluded."""
-        return sum(v for k, v in self.year_costs.items() if not k.startswith("national_"))
-
-    def close_year(self, year: int) -> dict[str, float]:
-        """Record and reset this year's costs; returns them."""
-        costs = dict(self.year_costs)
-        self.history.extend((year, k, v) for k, v in sorted(costs.items()))
-        self.year_costs = defaultdict(float)
-        return costs
-
-    @staticmethod
-    def budget_ration(local_cost: float, cap: float, ration: float) -> float:
-        """Next year's ration so that spending at the current ration fits the cap (0 = no cap)."""
-        if cap <= 0 or local_cost <= 0:
-            return 1.0
-        return float(min(1.0, ration * cap / local_cost))
-
-    @staticmethod
-    def adjust_effort(
-        effort: dict[str, float],
-        progress: dict[str, float],
-        family_cost: dict[str, float],
-        step: float,
-    ) -> dict[str, float]:
-        """Shift effort towards lagging targets, keeping planned spending unchanged.
-
-        Args:
-            effort: Current multiplier per lever family.
-            progress: Progress per target id: achieved share of the planned path (1 = on track).
-            family_cost: Last year's local cost per family (yuan).
-            step: Relative change applied per year.
-
-        Returns:
-            New multipliers, rescaled so that ``sum(cost * new / old)`` equals ``sum(cost)``;
-            each is then clipped to [0.25, 4], which can break that balance at the extremes.
-        """
-        change = dict.fromkeys(effort, 1.0)
-        for target, prog in progress.items():
-            for fam in TARGET_FAMILIES.get(target, ()):
-                if prog < 1.0:
-                    change[fam] = max(change[fam], 1.0 + step)
-                elif prog > 1.2 and change[fam] == 1.0:
-                    change[fam] = 1.0 - step / 2
-        total = sum(family_cost.get(f, 0.0) for f in effort)
-        moved = sum(family_cost.get(f, 0.0) * change[f] for f in effort)
-        norm = total / moved if moved > 0 else 1.0
-        return {f: float(np.clip(effort[f] * change[f] * norm, 0.25, 4.0)) for f in effort}
+    Returns:
+        New multipliers, rescaled so that ``sum(cost * new / old)`` equals ``sum(cost)``;
+        each is then clipped to [0.25, 4], which can break that balance at the extremes.
+    """
+    change = dict.fromkeys(effort, 1.0)
+    for target, prog in progress.items():
+        for fam in TARGET_FAMILIES.get(target, ()):
+            if prog < 1.0:
+                change[fam] = max(change[fam], 1.0 + step)
+            elif prog > 1.2 and change[fam] == 1.0:
+                change[fam] = 1.0 - step / 2
+    total = sum(family_cost.get(f, 0.0) for f in effort)
+    moved = sum(family_cost.get(f, 0.0) * change[f] for f in effort)
+    norm = total / moved if moved > 0 else 1.0
+    return {f: float(np.clip(effort[f] * change[f] * norm, 0.25, 4.0)) for f in effort}
 
 
-LEVER_FAMILY_OF_COST = {
-    "rd_post_subsidy": "C",
-    "centre_incremental_rd": "A",
-    "centre_awards": "A",
-    "bonded_customs_refund": "A",
-    "platform_awards": "B",
-    "cultivation_support": "B",
-    "flagship_investment": "B",
-    "tech_transfer_support": "D",
-    "top_talent_reward": "E",
-    "talent_team_grants": "E",
-    "housing_purchase_support": "F",
-    "housing_rent_subsidy": "F",
-    "guidance_fund_capital": "G",
-    "guidance_fund_returns": "G",
-    "knowledge_credit_risk": "G",
-    "ip_and_international": "H",
-}
-"""Lever family of every local cost line (national lines start with ``national_``)."""
+def family_costs(costs: dict[str, float]) -> dict[str, float]:
+    """Local cost per lever family (negative lines such as fund returns count as zero)."""
+    out: dict[str, float] = {}
+    for line, yuan in costs.items():
+        if line.startswith(NATIONAL_PREFIX):
+            continue
+        fam = COST_LINES[line]
+        out[fam] = out.get(fam, 0.0) + max(yuan, 0.0)
+    return out

@@ -3,58 +3,63 @@
 One step is one quarter. The model starts at the end of the base year (step 0, KPIs equal the
 base-year data) and runs to ``run.horizon``. Yearly KPIs are collected by ``model.datacollector``.
 
+The schedule (:meth:`InnovationModel.step`) is the only place where rules meet: each rule in
+``agents/`` receives the populations it updates, its parameters, its random stream and the views
+it reads (levers in force, the cost ledger, the city's conditions), and returns what it produces
+(rows that exit, people who arrive, graduates, spin-offs); the schedule passes those on.
+
 Order within a quarter (see docs/model.md): levers in force (and the cultivation pool when the
-scenario starts) -> economy -> firms (R&D, hiring, innovation, growth, exit) -> universities (R&D)
--> talent of exited employers re-matched -> talent (leave, housing, arrive) -> funds (invest) ->
-entry. In the third quarter: national little-giant batch, the universities' year (graduation,
-research, transfer, platforms, big-science candidacy) and graduate inflow. In the fourth quarter:
-subsidies, status transitions, platforms, promotions, funds' exits and credit, cluster rounds,
-costs, budget rules and KPIs.
+scenario starts) -> economy -> firms plan R&D -> R&D labour market -> firms produce (R&D,
+innovation, growth, exit) -> universities' R&D -> talent of exited employers re-matched -> talent
+(leave, housing, arrive) -> funds invest -> entry and R&D-centre arrivals. In the third quarter:
+national little-giant batch, the universities' year (graduation, research, transfer, platforms,
+big-science candidacy) and graduate inflow. In the fourth quarter: subsidies, status transitions,
+R&D-centre registration, platforms, promotions, funds' exits and credit, cluster rounds, costs,
+budget rules and KPIs.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
 import mesa
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from agents import entry, firm, fund, talent, university
-from agents.categories import PLATFORM_KINDS, TIERS
+from agents import (
+    clusters,
+    economy,
+    entry,
+    firm,
+    fund,
+    labour_market,
+    platforms,
+    rd_centres,
+    statuses,
+    talent,
+    university,
+)
+from agents.categories import INDUSTRIES, ZONES
+from agents.economy import Economy, draw
 from agents.firm import Firm
-from agents.fund import CREDIT, DealBook, Fund
-from agents.population import create_row_agents, missing_agents, remove_row_agents
-from agents.talent import Talent, TalentConditions, tier_vector
+from agents.fund import DealBook, Fund
+from agents.population import create_row_agents, missing_agents
+from agents.spillovers import Spillovers, industry_knowledge
+from agents.talent import CityConditions, Talent, TalentConditions
 from agents.university import University
-from sim import kpis, markets, region
-from sim.config import KPI_IDS, RegionConfig, SimConfig, to_sim_config
-from sim.economy import Economy, draw
-from sim.levers import LEVER_FAMILY_OF_COST, Government, PolicyState
-from sim.spillovers import Spillovers
+from sim import build, kpis, region
+from sim.compose import resolve_config
+from sim.config import RegionConfig, SimConfig
+from sim.kpis import KPI_IDS
+from sim.ledger import PublicCostLedger
+from sim.levers import PolicyState, adjust_effort, budget_ration, family_costs
 
-GROUPS = ("region", "levers", "reference_levers", "targets", "run")
 STREAMS = ("economy", "firm", "university", "talent", "fund", "entry", "market")
-
-
-class PlatformLedger:
-    """Counts platform approvals since the three-year window opened and books their awards."""
-
-    def __init__(self, model: InnovationModel) -> None:
-        self.model = model
-        self.approved: dict[str, int] = dict.fromkeys(PLATFORM_KINDS, 0)
-
-    def approve(self, kind: str, n: int) -> None:
-        """Record ``n`` newly approved platforms of ``kind`` and pay their awards."""
-        if n <= 0:
-            return
-        m = self.model
-        m.gov.book("platform_awards", n * m.policy.platform_award(kind))
-        if (m.year, m.quarter) >= m.window_start:
-            self.approved[kind] += n
+"""One random stream per subsystem, spawned from the replicate's generator in this order."""
 
 
 class Flows:
@@ -74,66 +79,42 @@ class Flows:
         self.year = defaultdict(int)
 
 
-def _overrides_from_kwargs(kwargs: dict[str, Any]) -> list[str]:
-    out = []
-    for key, value in kwargs.items():
-        key = key.replace("__", ".")
-        if isinstance(value, list | tuple):
-            value = "[" + ",".join(str(v) for v in value) + "]"
-        elif isinstance(value, bool):
-            value = str(value).lower()
-        out.append(f"{key}={value}")
-    return out
+@dataclass
+class BaseReferences:
+    """Quantities measured on the base-year populations that rules compare against."""
+
+    firm_size: float  # median firm revenue (yuan per year)
+    revenue_share: float  # firms' revenue / GDP
+    little_giant_pool: int  # firms eligible as little giants
+    univ_rd_per_researcher: float  # yuan per researcher-year
+    rd_expenditure: float  # reported R&D, firms plus institutions (yuan)
+    firm_turnover_per_knowledge: float  # technology-contract turnover per yuan of firm knowledge
+    talent_stock: int  # persons
+    talent_stock_by_tier: np.ndarray  # persons per tier
+    talent_years: float  # mean years in the city
 
 
-def resolve_config(
-    config: SimConfig | DictConfig | dict | None, kwargs: dict[str, Any]
-) -> SimConfig:
-    """Config from an explicit config plus keyword overrides, or from the Changsha defaults.
+@dataclass
+class Pending:
+    """Results waiting for a later step: spin-offs and funded start-up teams not yet started."""
 
-    Keyword overrides use Hydra syntax with dots (``**{"levers.adjust_step": 0.3}``) or double
-    underscores (``levers__adjust_step=0.3``); a group name selects a preset
-    (``levers="baseline"``).
-    """
-    from sim.compose import load_config  # local: Hydra is only needed when composing
-
-    overrides = _overrides_from_kwargs(kwargs)
-    if config is None:
-        return load_config(overrides)
-    if not overrides:
-        return to_sim_config(config)
-    base = (
-        OmegaConf.structured(config) if isinstance(config, SimConfig) else OmegaConf.create(config)
-    )
-    for ov in overrides:
-        key, value = ov.split("=", 1)
-        OmegaConf.update(base, key, OmegaConf.create({"v": value})["v"] if value else value)
-    return to_sim_config(base)
+    spinoffs: int = 0
+    team_startups: float = 0.0
 
 
-_POPULATIONS: dict[tuple, tuple] = {}
+_POPULATIONS: dict[tuple, build.BasePopulations] = {}
 
 
-def _base_populations(reg: RegionConfig, people_per_agent: int, seed: int):
+def _base_populations(reg: RegionConfig, people_per_agent: int, seed: int) -> build.BasePopulations:
     """Base-year populations built once per (build inputs, scale, seed); replicates clone them."""
-    key = (region.build_key(reg), people_per_agent, seed)
+    key = (build.build_key(reg), people_per_agent, seed)
     if key not in _POPULATIONS:
         if len(_POPULATIONS) >= 4:
             _POPULATIONS.pop(next(iter(_POPULATIONS)))
-        _POPULATIONS[key] = _build_populations(
+        _POPULATIONS[key] = build.build_populations(
             reg, region.load_base_state(reg), people_per_agent, seed
         )
     return _POPULATIONS[key]
-
-
-def _build_populations(reg: RegionConfig, base: region.BaseState, people_per_agent: int, seed: int):
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
-    firms = region.build_firms(reg, base, rng)
-    univ = region.build_universities(reg, base, rng)
-    region.place_platforms(reg, base, firms, univ, rng)
-    tal = region.build_talent(reg, base, people_per_agent, rng)
-    funds = region.build_funds(reg, rng)
-    return base, firms, univ, tal, funds
 
 
 class InnovationModel(mesa.Model):
@@ -157,95 +138,119 @@ class InnovationModel(mesa.Model):
         cfg = resolve_config(config, overrides)
         self.config = cfg
         self._populations_ready = False
-        self._tier_stock = None
-        self.lazy_agents = cfg.run.lazy_agents
         super().__init__(rng=cfg.run.seed if rng is None else rng)
         self.region = cfg.region
         self.behaviour = cfg.region.behaviour
         self.base_year = cfg.region.base_year
         self.horizon = cfg.run.horizon
-        self.people_per_agent = cfg.run.people_per_agent
         self.year, self.quarter = self.base_year, 4
-        tg = cfg.targets
-        self.window_start = (tg.count_from_year, tg.count_from_quarter)
         self._build(cfg)
         self.datacollector = mesa.DataCollector(
             model_reporters={"year": "year", **{k: partial(_kpi, name=k) for k in KPI_IDS}}
         )
-        self.kpi_values = kpis.compute(self, self.rd_expenditure_base, 0.0)
+        self.kpi_values = kpis.compute(self, self.reference.rd_expenditure, 0.0)
         self.datacollector.collect(self)
 
     # -----------------------------------------------------------------------------------------
     # construction
 
     def _build(self, cfg: SimConfig) -> None:
-        run = cfg.run
+        run, b = cfg.run, cfg.region.behaviour
         # One random stream per subsystem, spawned from the replicate's generator, so a lever that
         # changes one subsystem's draws leaves the others' draws unchanged (common random numbers).
         self.streams = SimpleNamespace(
             **dict(zip(STREAMS, self.rng.spawn(len(STREAMS)), strict=True))
         )
         if run.base_state_uncertainty:
-            base = region.load_base_state(cfg.region).drawn(self.rng)
-            base, firms, univ, tal, funds = _build_populations(
-                cfg.region, base, run.people_per_agent, run.seed
-            )
+            drawn = region.load_base_state(cfg.region).drawn(self.rng)
+            pops = build.build_populations(cfg.region, drawn, run.people_per_agent, run.seed)
         else:
-            cached = _base_populations(cfg.region, run.people_per_agent, run.seed)
-            base, firms, univ, tal, funds = cached[0], *(p.clone() for p in cached[1:])
-        self.base = base
-        self.firms, self.universities, self.talent, self.funds = firms, univ, tal, funds
+            pops = _base_populations(cfg.region, run.people_per_agent, run.seed).clone()
+        self.base = pops.base
+        self.firms, self.universities = pops.firms, pops.universities
+        self.talent, self.funds = pops.talent, pops.funds
         uncertain = run.exogenous_uncertainty
         self.economy = Economy(
             cfg.region.exogenous,
-            base["gdp"],
-            base["new_home_price"],
+            b.economy,
+            self.base["gdp"],
+            self.base["new_home_price"],
             self.streams.economy,
             uncertain,
         )
         self.exo_draws = self._draw_exogenous(uncertain)
-        self.policy = PolicyState(
-            cfg.levers, cfg.reference_levers, self.behaviour.entry.centre_investment_yuan
-        )
-        self.gov = Government()
-        self.platform_ledger = PlatformLedger(self)
+        self.policy = PolicyState(cfg.levers, cfg.reference_levers)
+        self.ledger = PublicCostLedger()
+        tg = cfg.targets
+        self.approvals = platforms.Approvals((tg.count_from_year, tg.count_from_quarter))
         self.deals = DealBook()
         self.flows = Flows()
-        self.clusters = list(cfg.region.population.initial_clusters)[
-            : int(round(base["national_mfg_clusters"]))
-        ]
-        self.guidance_fund_row = 0
-        self.credit_row = int(np.flatnonzero(funds.kind == CREDIT)[0])
-        self.pending_spinoffs = 0
-        self.pending_team_startups = 0.0
-        self.talent_graduates: dict[str, float] = {}
-        # Reference values measured on the base-year population.
-        fi = firms.live()
-        self.firm_size_ref = float(np.median(firms.revenue[fi]))
-        self.revenue_share_base = float(firms.revenue[fi].sum()) / base["gdp"]
-        self.little_giant_pool_ref = max(int(firm.little_giant_eligible(self, fi).sum()), 1)
-        univ_total = base["rd_expenditure"] * (1 - base["rd_enterprise_share"])
-        self.univ_rd_per_researcher = univ_total / max(univ.researchers.sum(), 1.0)
-        self.univ_rd_this_year = 0.0
-        self.firm_rd_this_year = 0.0
-        self.rd_expenditure_base = float(firms.rd_reported[fi].sum()) + univ_total
-        univ_turnover = float(univ.contract_turnover.sum())
-        self.firm_turnover_per_knowledge = max(
-            base["tech_contract_turnover"] - univ_turnover, 0.0
-        ) / max(float(firms.knowledge[fi].sum()), 1.0)
-        self.talent_stock_base = self.talent_stock()
-        self.talent_stock_base_by_tier = self.talent_stock_by_tier().copy()
-        heads = tal.headcount[tal.live()]
-        self.talent_years_ref = float(np.average(tal.years_in_city[tal.live()], weights=heads))
-        self._calibrate_talent_flows()
-        self.labour = markets.LabourMarket(self, float(firms.rd_staff[fi].sum()))
-        self.talent_conditions = TalentConditions(self)
-        self.spillovers = Spillovers(self)
-        univ.rd_spend[univ.live()] = univ.researchers[univ.live()] * self.univ_rd_per_researcher
-        self.labour.assign_employers(tal.live())
+        self.pending = Pending()
+        n_clusters = int(round(self.base["national_mfg_clusters"]))
+        self.clusters = list(cfg.region.population.initial_clusters)[:n_clusters]
+        pop = cfg.region.population
+        self.composition = entry.Composition(
+            np.array([pop.industry_shares[k] for k in INDUSTRIES]),
+            np.array([pop.zone_shares[k] for k in ZONES]),
+            pop.revenue_per_employee_yuan,
+        )
+        self.reference = self._references()
+        leave, arrivals = talent.base_flows(
+            self.reference.talent_stock_by_tier, self._graduates_staying(), b.talent
+        )
+        self.leave_base, self.arrivals_base = leave, arrivals
+        fi = self.firms.live()
+        self.labour = labour_market.LabourMarket(
+            b.labour, float(self.firms.rd_staff[fi].sum()), self.talent.rd_capable()
+        )
+        self.talent_conditions = TalentConditions(b.talent, self.reference.talent_stock_by_tier)
+        self.spillovers = Spillovers(
+            b.spillovers,
+            university.research_output(self.universities),
+            platforms.count(self.firms, self.universities),
+            industry_knowledge(self.firms, len(INDUSTRIES)),
+        )
+        u = self.universities
+        u.rd_spend[u.live()] = u.researchers[u.live()] * self.reference.univ_rd_per_researcher
+        self.rd_firms_this_year = self.rd_institutions_this_year = 0.0
+        self._assign_employers(self.talent.live())
         self._populations_ready = True
-        if not self.lazy_agents:
+        if not cfg.run.lazy_agents:
+            for cls, population in self._row_types():
+                population.on_append.append(partial(create_row_agents, cls, self))
             self.materialise_agents()
+
+    def _references(self) -> BaseReferences:
+        f, u, base = self.firms, self.universities, self.base
+        fi = f.live()
+        univ_total = base["rd_expenditure"] * (1 - base["rd_enterprise_share"])
+        univ_turnover = university.contract_turnover(u)
+        t = self.talent
+        heads = t.headcount[t.live()]
+        return BaseReferences(
+            firm_size=float(np.median(f.revenue[fi])),
+            revenue_share=float(f.revenue[fi].sum()) / base["gdp"],
+            little_giant_pool=max(
+                int(statuses.little_giant_eligible(f, fi, self.behaviour.statuses).sum()), 1
+            ),
+            univ_rd_per_researcher=univ_total / max(u.researchers.sum(), 1.0),
+            rd_expenditure=float(f.rd_reported[fi].sum()) + univ_total,
+            firm_turnover_per_knowledge=max(base["tech_contract_turnover"] - univ_turnover, 0.0)
+            / max(float(f.knowledge[fi].sum()), 1.0),
+            talent_stock=t.stock(),
+            talent_stock_by_tier=t.stock_by_tier().copy(),
+            talent_years=float(np.average(t.years_in_city[t.live()], weights=heads)),
+        )
+
+    def _graduates_staying(self) -> dict[str, float]:
+        """Graduates per degree who stay in a base year (base graduation and stay shares)."""
+        pu, pt = self.behaviour.university, self.behaviour.talent
+        return {
+            d: float(getattr(self.universities, f"students_{d}").sum())
+            * pu.graduation_rate[d]
+            * pt.graduate_stay_share[d]
+            for d in ("bachelor", "master", "phd")
+        }
 
     def _draw_exogenous(self, uncertain: bool) -> dict[str, Any]:
         exo = self.region.exogenous
@@ -262,99 +267,8 @@ class InnovationModel(mesa.Model):
         batch = {y: float(exo.little_giant_batch.get(y, later_batch)) for y in years}
         return {"listing_window": window, "little_giant_batch": batch}
 
-    def _calibrate_talent_flows(self) -> None:
-        """Base leave rates and the arrivals that give the base growth rate at base-year policy."""
-        p, pu = self.behaviour.talent, self.behaviour.university
-        stock = self.talent_stock_base_by_tier
-        leave = tier_vector(p.leave_rate_base)
-        promo = tier_vector(p.promotion_rate)
-        grads = {
-            d: float(getattr(self.universities, f"students_{d}").sum())
-            * pu.graduation_rate[d]
-            * pu.graduate_stay_share[d]
-            for d in ("bachelor", "master", "phd")
-        }
-        grad_in = np.zeros(len(TIERS))
-        grad_in[TIERS.index("graduate")] = grads["bachelor"] + grads["master"]
-        grad_in[TIERS.index("young")] = grads["phd"]
-        promo_in = np.append(promo[1:] * stock[1:], 0.0)  # tier k gains from tier k+1
-        need = (
-            stock * (p.arrival_growth_base + leave + p.retirement_rate)
-            - grad_in
-            + promo * stock
-            - promo_in
-        )
-        self.leave_base = leave
-        self.arrivals_base = np.maximum(need, 0.0)
-
     # -----------------------------------------------------------------------------------------
-    # helpers used by the agent rules
-
-    @property
-    def years_elapsed(self) -> float:
-        """Years since the end of the base year."""
-        return self.year - self.base_year - 1 + self.quarter / 4.0
-
-    def talent_stock(self) -> int:
-        """Talent persons in the city (sum of headcounts)."""
-        return int(round(float(self.talent_stock_by_tier().sum())))
-
-    def talent_stock_by_tier(self) -> np.ndarray:
-        """Talent persons per tier (cached until the talent population changes; do not modify)."""
-        if self._tier_stock is None:
-            t = self.talent
-            idx = t.live()
-            self._tier_stock = np.bincount(
-                t.tier[idx], weights=t.headcount[idx], minlength=len(TIERS)
-            )
-        return self._tier_stock
-
-    def talent_changed(self) -> None:
-        """Forget cached talent counts (call after changing headcounts, tiers or rows)."""
-        self._tier_stock = None
-
-    def rd_talent_stock(self) -> float:
-        """Persons in the R&D-capable tiers (top to young researchers)."""
-        return float(self.talent_stock_by_tier()[markets.RD_TIERS].sum())
-
-    def revenue_drift_per_quarter(self) -> float:
-        """Firms' log revenue drift: GDP growth, less pressure when they outgrow the economy."""
-        f = self.firms
-        share = float(f.revenue[f.live()].sum()) / self.economy.gdp
-        excess = np.log(max(share, 1e-12) / self.revenue_share_base)
-        pressure = self.behaviour.market.revenue_share_pressure * max(excess, 0.0)
-        return self.economy.drift_per_quarter - pressure / 4.0
-
-    def transfer_market_depth(self) -> float:
-        """Technology-market depth relative to the base year (grows at transfer_market_growth)."""
-        growth = self.behaviour.university.transfer_market_growth
-        return (1.0 + growth) ** (self.year - self.base_year)
-
-    def platform_count(self) -> int:
-        """All platforms hosted now."""
-        return kpis.platform_count(self)
-
-    def create_firm_agents(self, rows: np.ndarray) -> None:
-        """Mesa agents for new firm rows (at once, or when agents are next looked at)."""
-        if not self.lazy_agents:
-            create_row_agents(Firm, self, rows)
-
-    def create_talent_agents(self, rows: np.ndarray) -> None:
-        """Mesa agents for new talent rows (at once, or when agents are next looked at)."""
-        if not self.lazy_agents:
-            create_row_agents(Talent, self, rows)
-
-    def create_fund_agents(self, rows: np.ndarray) -> None:
-        """Mesa agents for new fund rows (at once, or when agents are next looked at)."""
-        if not self.lazy_agents:
-            create_row_agents(Fund, self, rows)
-
-    def materialise_agents(self) -> None:
-        """Create the Mesa agents of every live row that has none yet."""
-        for cls, pop in self._row_types():
-            rows = missing_agents(pop)
-            if len(rows):
-                create_row_agents(cls, self, rows)
+    # Mesa agents (created when first looked at unless run.lazy_agents is false)
 
     def _row_types(self):
         return (
@@ -363,6 +277,13 @@ class InnovationModel(mesa.Model):
             (Talent, self.talent),
             (Fund, self.funds),
         )
+
+    def materialise_agents(self) -> None:
+        """Create the Mesa agents of every live row that has none yet."""
+        for cls, pop in self._row_types():
+            rows = missing_agents(pop)
+            if len(rows):
+                create_row_agents(cls, self, rows)
 
     @property
     def agents(self):
@@ -389,25 +310,48 @@ class InnovationModel(mesa.Model):
             self.materialise_agents()
         return super().agent_types
 
-    def remove_talent_agents(self, rows: np.ndarray) -> None:
-        """Remove talent agents whose headcount reached zero."""
-        remove_row_agents(self.talent, rows)
-        self.talent_changed()
+    # -----------------------------------------------------------------------------------------
+    # helpers of the schedule
 
-    def on_firm_exit(self, rows: np.ndarray) -> None:
-        """Firms exit: their Mesa agents are removed; platforms and posts go with them."""
-        remove_row_agents(self.firms, rows)
+    @property
+    def years_elapsed(self) -> float:
+        """Years since the end of the base year."""
+        return self.year - self.base_year - 1 + self.quarter / 4.0
 
-    def pay_centre_awards(self, rows: np.ndarray) -> None:
-        """One-off awards (and bonded customs refunds) for newly registered R&D centres."""
-        if len(rows) == 0:
-            return
-        award = self.policy.centre_award_by_code()[self.firms.centre_type[rows]]
-        self.gov.book("centre_awards", float(award.sum()))
-        self.firms.award_pool[rows] += award
-        bonded = self.firms.centre_type[rows] == firm.CENTRE_CODE["bonded"]
-        refund = self.policy.levers.bonded_customs_refund_cap_yuan * self.policy.scale("A")
-        self.gov.book("bonded_customs_refund", float(bonded.sum()) * refund)
+    @property
+    def now(self) -> tuple[int, int]:
+        """``(year, quarter)``."""
+        return self.year, self.quarter
+
+    def talent_stock(self) -> int:
+        """Talent persons in the city (sum of headcounts)."""
+        return self.talent.stock()
+
+    def platform_count(self) -> int:
+        """All platforms hosted now."""
+        return platforms.count(self.firms, self.universities)
+
+    def _assign_employers(self, rows: np.ndarray) -> None:
+        labour_market.assign_employers(
+            self.talent,
+            rows,
+            self.universities,
+            self.firms,
+            self.behaviour.labour,
+            self.streams.market,
+        )
+
+    def _city(self) -> CityConditions:
+        e, lab = self.economy, self.labour
+        return CityConditions(
+            self.policy,
+            e.house_price,
+            e.house_price_base,
+            lab.vacancy_rate,
+            lab.vacancy_rate_base,
+            e.wage_index,
+            e.outside_wage_index,
+        )
 
     # -----------------------------------------------------------------------------------------
     # schedule
@@ -421,49 +365,191 @@ class InnovationModel(mesa.Model):
             self.economy.start_year(self.year)
         else:
             self.quarter += 1
-        was_active = self.policy.active
-        self.policy.update(self.year, self.quarter)
-        if self.policy.active and not was_active:
-            firm.refresh_cultivation_pool(self, self.policy.levers.cultivation_pool_size)
-        market = self.behaviour.market
-        self.economy.step_quarter(
-            self.talent_stock() / self.talent_stock_base, market.house_price_talent_elasticity
+        b, s, pol = self.behaviour, self.streams, self.policy
+        was_active = pol.active
+        pol.update(self.year, self.quarter)
+        if pol.active and not was_active:
+            platforms.refresh_cultivation_pool(self.firms, pol.levers.cultivation_pool_size)
+        self.economy.step_quarter(self.talent_stock() / self.reference.talent_stock)
+        self._firms_quarter()
+        self.rd_firms_this_year += firm.reported_total(self.firms) / 4.0
+        self.rd_institutions_this_year += university.rd_spending(
+            self.universities, self.reference.univ_rd_per_researcher, self.economy.wage_index
         )
-        firm.step_quarter(self)
-        self.firm_rd_this_year += float(self.firms.rd_reported[self.firms.live()].sum()) / 4.0
-        university.step_quarter(self)
-        self.labour.reassign_orphans()
-        talent.step_quarter(self)
-        fund.step_quarter(self)
-        entry.step_quarter(self)
+        self._assign_employers(labour_market.orphans(self.talent, self.firms))
+        self._talent_quarter()
+        fund.step_quarter(
+            self.funds,
+            self.firms,
+            self.deals,
+            b.fund,
+            s.fund,
+            self.year + (self.quarter - 1) / 4,
+        )
+        self._entry_quarter()
         if self.quarter == 3:
-            firm.select_little_giants(self, self.exo_draws["little_giant_batch"][self.year])
-            university.step_year(self)
-            talent.graduate_inflow(self)
+            statuses.select_little_giants(
+                self.firms,
+                self.exo_draws["little_giant_batch"][self.year],
+                self.reference.little_giant_pool,
+                b.statuses,
+                s.firm,
+            )
+            self._universities_year()
         if self.quarter == 4:
             self._year_end()
 
-    def _year_end(self) -> None:
-        year = self.year
-        firm.pay_rd_subsidies(self)
-        firm.update_high_tech(self)
-        new_listed = firm.update_listing(self, self.exo_draws["listing_window"][year])
-        self.new_listings = len(new_listed)
-        firm.register_centres(self)
-        firm.update_platforms(self)
-        firm.refresh_cultivation_pool(
-            self, self.policy.levers.cultivation_pool_size if self.policy.active else 0
+    def _firms_quarter(self) -> None:
+        b, f = self.behaviour, self.firms
+        idx = f.live()
+        notch = b.statuses.hte_rd_intensity_threshold
+        plan = firm.plan_rd(f, idx, b.firm, self.policy, notch)
+        fill = self.labour.fill(
+            plan.posts_fte(b.firm.rd_cost_per_fte_yuan), self.talent.rd_capable()
         )
-        talent.promote(self)
-        talent.book_programmes(self)
-        fund.step_year(self)
+        spill = self.spillovers.firm_multiplier(
+            f, idx, university.research_output(self.universities), self.platform_count()
+        )
+        drift = economy.revenue_drift_per_quarter(
+            float(f.revenue[idx].sum()),
+            self.economy.gdp,
+            self.reference.revenue_share,
+            self.economy.drift_per_quarter,
+            b.economy.revenue_share_pressure,
+        )
+        exited = firm.produce(
+            f,
+            plan,
+            fill,
+            b.firm,
+            self.streams.firm,
+            notch_intensity=notch,
+            levers=self.policy.levers,
+            ledger=self.ledger,
+            spillover=spill,
+            drift_per_quarter=drift,
+            size_ref=self.reference.firm_size,
+            revenue_per_employee=self.region.population.revenue_per_employee_yuan,
+        )
+        f.remove(exited)
+
+    def _talent_quarter(self) -> None:
+        b = self.behaviour
+        pool = (1.0 + self.economy.outside_pool_growth) ** self.years_elapsed
+        flows = talent.step_quarter(
+            self.talent,
+            b.talent,
+            self.streams.talent,
+            conditions=self.talent_conditions,
+            city=self._city(),
+            ledger=self.ledger,
+            leave_base=self.leave_base,
+            arrivals_base=self.arrivals_base,
+            years_ref=self.reference.talent_years,
+            outside_pool_factor=pool,
+            people_per_agent=self.config.run.people_per_agent,
+            year=self.year,
+        )
+        self._assign_employers(flows.arrival_rows)
+        self.flows.add("outflow_leave", flows.leavers)
+        self.flows.add("outflow_retire", flows.retirees)
+        self.flows.add("inflow_arrivals", flows.arrivals)
+
+    def _entry_quarter(self) -> None:
+        b, pop = self.behaviour, self.region.population
+        persons = self.talent_stock()
+        spinoffs, self.pending.spinoffs = self.pending.spinoffs, 0
+        self.pending.team_startups = entry.step_quarter(
+            self.firms,
+            b.entry,
+            self.streams.entry,
+            talent_persons=persons,
+            spinoffs=spinoffs,
+            team_startups=self.pending.team_startups,
+            composition=self.composition,
+            year=self.year,
+        )
+        rd_centres.arrivals(
+            self.firms,
+            b.rd_centres,
+            self.streams.entry,
+            policy=self.policy,
+            ledger=self.ledger,
+            talent_ratio=persons / self.reference.talent_stock,
+            year=self.year,
+            arrival_zone=ZONES.index(pop.centre_arrival_zone),
+            revenue_per_employee=pop.revenue_per_employee_yuan,
+        )
+
+    def _universities_year(self) -> None:
+        b, s = self.behaviour, self.streams
+        out = university.step_year(
+            self.universities,
+            b.university,
+            s.university,
+            policy=self.policy,
+            ledger=self.ledger,
+            gdp_growth_last_year=self.economy.growth_last_year,
+            rd_per_researcher=self.reference.univ_rd_per_researcher,
+            years_since_base=self.year - self.base_year,
+        )
+        self.pending.spinoffs += out.spinoffs
+        platforms.create_at_universities(
+            self.universities,
+            b.platforms,
+            s.university,
+            policy=self.policy,
+            ledger=self.ledger,
+            approvals=self.approvals,
+            now=self.now,
+        )
+        university.big_science_candidacy(self.universities, b.university, s.university)
+        persons, rows = talent.graduate_inflow(
+            self.talent,
+            out.graduates,
+            b.talent,
+            s.talent,
+            conditions=self.talent_conditions,
+            city=self._city(),
+            people_per_agent=self.config.run.people_per_agent,
+            year=self.year,
+        )
+        self._assign_employers(rows)
+        self.flows.add("inflow_graduates", persons)
+
+    def _year_end(self) -> None:
+        year, b, s, pol = self.year, self.behaviour, self.streams, self.policy
+        f = self.firms
+        firm.pay_rd_subsidies(f, pol, self.ledger)
+        statuses.update_high_tech(f, b.statuses, s.firm, b.firm.relabel_share_hte)
+        window = self.exo_draws["listing_window"][year]
+        self.new_listings = len(statuses.update_listing(f, window, b.statuses, s.firm))
+        rd_centres.register(f, b.rd_centres, s.firm, pol, self.ledger)
+        platforms.create_at_firms(
+            f,
+            b.platforms,
+            s.firm,
+            policy=pol,
+            ledger=self.ledger,
+            approvals=self.approvals,
+            now=self.now,
+        )
+        platforms.refresh_cultivation_pool(f, pol.levers.cultivation_pool_size if pol.active else 0)
+        promoted = talent.promote(
+            self.talent, b.talent, s.talent, self.config.run.people_per_agent, year
+        )
+        self._assign_employers(promoted)
+        self.pending.team_startups += talent.book_programmes(pol, self.ledger)
+        fund.step_year(
+            self.funds, f, self.deals, b.fund, s.fund, policy=pol, ledger=self.ledger, year=year
+        )
         if year in self.region.exogenous.cluster_round_years:
-            markets.cluster_round(self)
-        rd = self.firm_rd_this_year + self.univ_rd_this_year
-        self.firm_rd_this_year = self.univ_rd_this_year = 0.0
+            self.clusters.extend(clusters.cluster_round(f, self.clusters, b.clusters, s.market))
+        rd = self.rd_firms_this_year + self.rd_institutions_this_year
+        self.rd_firms_this_year = self.rd_institutions_this_year = 0.0
         self.economy.close_year()
-        local = self.gov.local_total()
-        costs = self.gov.close_year(year)
+        local = self.ledger.local_total()
+        costs = self.ledger.close_year(year)
         self.flows.close(year, self.talent_stock())
         self.kpi_values = kpis.compute(self, rd, local)
         kpis.check_finite(self.kpi_values, year)
@@ -477,17 +563,10 @@ class InnovationModel(mesa.Model):
         lv, pol = self.policy.levers, self.policy
         if not pol.active:
             return
-        pol.ration = Government.budget_ration(local, lv.budget_cap_yuan_per_year, pol.ration)
+        pol.ration = budget_ration(local, lv.budget_cap_yuan_per_year, pol.ration)
         if not lv.evaluate_and_adjust:
             return
-        family_cost: dict[str, float] = defaultdict(float)
-        for name, yuan in costs.items():
-            fam = LEVER_FAMILY_OF_COST.get(name)
-            if fam:
-                family_cost[fam] += max(yuan, 0.0)
-        pol.effort = Government.adjust_effort(
-            pol.effort, self.progress(), family_cost, lv.adjust_step
-        )
+        pol.effort = adjust_effort(pol.effort, self.progress(), family_costs(costs), lv.adjust_step)
 
     def progress(self) -> dict[str, float]:
         """Progress of each target towards its next deadline (1 = on the straight-line path)."""
@@ -517,7 +596,7 @@ class InnovationModel(mesa.Model):
 
     def cost_records(self) -> list[tuple[int, str, float]]:
         """Booked public cost: (year, lever, yuan)."""
-        return list(self.gov.history)
+        return list(self.ledger.history)
 
 
 def _kpi(model: InnovationModel, name: str) -> float:

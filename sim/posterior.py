@@ -14,8 +14,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from agents.params import documented_fields
 from sim.config import ConfigError, SimConfig, check
-from sim.params import documented_fields
 from sim.region import CONF_DIR
 
 POSTERIOR_STREAM = 0xCA1  # salt that separates parameter draws from the model's random streams

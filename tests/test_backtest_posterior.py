@@ -60,23 +60,23 @@ def test_each_replicate_draws_a_parameter_set_shared_across_settings(tmp_path, m
     name = write_posterior(
         tmp_path,
         monkeypatch,
-        "region.behaviour.firm.listing_rate,region.behaviour.firm.hte_loss_rate\n"
+        "region.behaviour.statuses.listing_rate,region.behaviour.statuses.hte_loss_rate\n"
         "0.005,0.02\n0.010,0.04\n0.020,0.06\n",
     )
     a = load_config([f"region.posterior_file={name}", "levers=baseline"])
     b = load_config([f"region.posterior_file={name}", "levers=platform_push"])
     draws = [for_replicate(a, r) for r in range(12)]
-    rates = {round(c.region.behaviour.firm.listing_rate, 3) for c, _ in draws}
+    rates = {round(c.region.behaviour.statuses.listing_rate, 3) for c, _ in draws}
     assert rates == {0.005, 0.01, 0.02}  # all sets used
     for r, (cfg_a, k) in enumerate(draws):
         cfg_b, k_b = for_replicate(b, r)
         assert k == k_b == draw_index(a, r, 3)
-        assert cfg_a.region.behaviour.firm.listing_rate == cfg_b.region.behaviour.firm.listing_rate
+        assert cfg_a.region.behaviour.statuses.listing_rate == cfg_b.region.behaviour.statuses.listing_rate
     off = load_config([f"region.posterior_file={name}", "run.parameter_uncertainty=false"])
     cfg_off, k_off = for_replicate(off, 0)
     assert (
         k_off == -1
-        and cfg_off.region.behaviour.firm.listing_rate == off.region.behaviour.firm.listing_rate
+        and cfg_off.region.behaviour.statuses.listing_rate == off.region.behaviour.statuses.listing_rate
     )
     load_posterior.cache_clear()
 
@@ -85,9 +85,9 @@ def test_each_replicate_draws_a_parameter_set_shared_across_settings(tmp_path, m
     ("text", "words"),
     [
         ("region.behaviour.firm.nope\n0.1\n", "unknown parameter columns"),
-        ("region.behaviour.firm.listing_rate\nabc\n", "numbers in every cell"),
-        ("region.behaviour.firm.listing_rate\n", "at least one row"),
-        ("region.behaviour.firm.listing_rate\n-3\n", "below the allowed range"),
+        ("region.behaviour.statuses.listing_rate\nabc\n", "numbers in every cell"),
+        ("region.behaviour.statuses.listing_rate\n", "at least one row"),
+        ("region.behaviour.statuses.listing_rate\n-3\n", "below the allowed range"),
     ],
 )
 def test_corrupt_posterior_is_reported(tmp_path, monkeypatch, text, words):

@@ -21,8 +21,8 @@ from sim.config import ConfigError
 from sim.posterior import with_params
 
 FREE = [
-    "region.behaviour.firm.hte_application_rate",
-    "region.behaviour.firm.tech_sme_registration_rate",
+    "region.behaviour.statuses.hte_application_rate",
+    "region.behaviour.statuses.tech_sme_registration_rate",
 ]
 
 

@@ -27,7 +27,7 @@ from scenarios.dashboard import assets, assumptions, catalogue, charts, results,
 from sim.compose import load_config
 from sim.config import to_sim_config
 from sim.ensemble import run_ensemble
-from sim.params import documented_fields
+from agents.params import documented_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")

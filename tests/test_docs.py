@@ -10,7 +10,7 @@ import pytest
 from sim import doc_tables
 from sim.compose import load_config
 from sim.config import BehaviourConfig, LeverConfig, PopulationConfig, TierAmounts
-from sim.params import documented_fields
+from agents.params import documented_fields
 
 REGENERATE = "run `python -m sim.doc_tables` to regenerate the tables of docs/model.md"
 
@@ -117,17 +117,17 @@ def test_numeric_behaviour_fields_are_documented():
     missing = []
     for name, sub in _behaviour_sub_configs():
         missing += _undocumented(sub, f"region.behaviour.{name}.")
-    assert not missing, f"declare these with sim.params.param(...): {missing}"
+    assert not missing, f"declare these with agents.params.param(...): {missing}"
 
 
 def test_numeric_population_fields_are_documented():
     missing = _undocumented(PopulationConfig(), "region.population.")
-    assert not missing, f"declare these with sim.params.param(...): {missing}"
+    assert not missing, f"declare these with agents.params.param(...): {missing}"
 
 
 def test_numeric_lever_fields_are_documented():
     missing = _undocumented(LeverConfig(), "levers.", LEVER_FIELDS_WITHOUT_METADATA)
-    assert not missing, f"declare these with sim.params.lever(...): {missing}"
+    assert not missing, f"declare these with agents.params.lever(...): {missing}"
 
 
 def test_metadata_is_complete(cfg):

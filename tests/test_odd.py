@@ -9,7 +9,7 @@ import pytest
 from sim import doc_tables
 from sim.compose import load_config
 from sim.config import BehaviourConfig, PopulationConfig
-from sim.params import documented_fields
+from agents.params import documented_fields
 
 REGENERATE = "run `python -m sim.doc_tables` to regenerate the provenance table of docs/ODD.md"
 

@@ -4,7 +4,7 @@ import re
 import pytest
 
 from sim.config import FirmBehaviour, LeverConfig, SimConfig
-from sim.params import ConfigError, documented_fields, validate
+from agents.params import ConfigError, documented_fields, validate
 
 
 def test_defaults_pass():

@@ -148,12 +148,12 @@ def test_a_calibrated_factor_keeps_its_experiment_value_in_every_replicate():
     from scenarios.evaluate import with_factors
     from sim.posterior import for_replicate
 
-    spec = "experiment.factors=[{name:region.behaviour.firm.listing_rate,low:0.005,high:0.02}]"
+    spec = "experiment.factors=[{name:region.behaviour.statuses.listing_rate,low:0.005,high:0.02}]"
     cfg = experiment_config(["experiment=quick", spec])
     assert [t.id for t in check_experiment(cfg)] == ["talent"]
-    set_cfg = with_factors(cfg, {"region.behaviour.firm.listing_rate": 0.0123})
-    assert set_cfg.run.fixed_parameters == ["region.behaviour.firm.listing_rate"]
-    rates = {for_replicate(set_cfg, r)[0].region.behaviour.firm.listing_rate for r in range(8)}
+    set_cfg = with_factors(cfg, {"region.behaviour.statuses.listing_rate": 0.0123})
+    assert set_cfg.run.fixed_parameters == ["region.behaviour.statuses.listing_rate"]
+    rates = {for_replicate(set_cfg, r)[0].region.behaviour.statuses.listing_rate for r in range(8)}
     assert rates == {0.0123}
-    draws = {for_replicate(set_cfg, r)[0].region.behaviour.firm.hte_loss_rate for r in range(8)}
+    draws = {for_replicate(set_cfg, r)[0].region.behaviour.statuses.hte_loss_rate for r in range(8)}
     assert len(draws) > 1  # the other calibrated parameters are still drawn

@@ -95,7 +95,7 @@ def test_a_failing_replicate_is_reported_and_the_rest_goes_on(tmp_path, monkeypa
 
     (tmp_path / "region").mkdir()
     (tmp_path / "region" / "p.csv").write_text(
-        "region.behaviour.firm.listing_rate\n0.01\n-5\n"  # the second set is invalid
+        "region.behaviour.statuses.listing_rate\n0.01\n-5\n"  # the second set is invalid
     )
     monkeypatch.setattr(posterior, "CONF_DIR", tmp_path)
     posterior.load_posterior.cache_clear()

@@ -1,7 +1,7 @@
 """What the numbers rest on: behavioural parameters in use, exogenous drivers, purpose and limits.
 
 The parameter table comes from the parameter declarations (value, plausible range, unit, source,
-rule; :func:`sim.params.documented_fields`) and the calibrated posterior; the purpose and limits
+rule; :func:`agents.params.documented_fields`) and the calibrated posterior; the purpose and limits
 are the README's section "Purpose and limits", read at run time so there is one text.
 """
 
@@ -13,7 +13,7 @@ import re
 import pandas as pd
 
 from sim.config import Driver, SimConfig
-from sim.params import documented_fields
+from agents.params import documented_fields
 from sim.posterior import load_posterior
 
 from .catalogue import ROOT

@@ -17,7 +17,7 @@ from typing import Any
 
 from sim.compose import load_config
 from sim.config import SimConfig
-from sim.params import documented_fields
+from agents.params import documented_fields
 from sim.region import CONF_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
