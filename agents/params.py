@@ -4,7 +4,7 @@ Every behavioural parameter and every lever of the simulator is a dataclass fiel
 :func:`param` or :func:`lever`. The field metadata is the single source of truth for
 
 * validation (:func:`validate`): hard bounds, checked before any simulation starts;
-* documentation (``docs/model.md`` is generated from it by :mod:`sim.doc_tables`);
+* documentation (``docs/model.md`` is generated from it by :mod:`tools.doc_tables`);
 * experiments (the plausible ``low``/``high`` range feeds calibration and sensitivity analysis).
 """
 

@@ -42,14 +42,14 @@ from IPython.display import Image, display
 from omegaconf import OmegaConf
 
 import sim.region
-from scenarios.report import fan_chart
+from sim.charts import fan_chart
 from sim.compose import load_config, register_schema
 from sim.config import ConfigError, to_sim_config
 from sim.ensemble import run_ensemble
 from sim.kpis import KPI_UNITS
 from sim.targets import format_table, reachability
 
-# scenarios.report draws its PNG files with the non-interactive Agg backend; switch the
+# sim.charts draws its PNG files with the non-interactive Agg backend; switch the
 # notebook back to inline figures after importing it.
 # %matplotlib inline
 
@@ -151,7 +151,7 @@ print(format_table(reach[reach.probability.between(0.05, 0.95)]))
 # ## 4. Fan charts
 #
 # A fan chart shows the median projection with the 25-75 % and 5-95 % bands over replicates,
-# and the target as a red diamond. `scenarios.report.fan_chart` writes the PNG that `make run`
+# and the target as a red diamond. `sim.charts.fan_chart` writes the PNG that `make run`
 # puts in its run directory:
 
 # %%

@@ -26,7 +26,7 @@
 # set whose simulated series are implausibly far from the observations. What remains is a
 # plausible set, not a single best value; ensembles draw one set per replicate.
 #
-# The full calibration (`python -m sim.calibrate`, 1,800 runs, about 3 minutes on 2 cores) is
+# The full calibration (`python -m scenarios.calibrate`, 1,800 runs, about 3 minutes on 2 cores) is
 # done once and its report is stored in `docs/calibration/`. This notebook shows the method on a
 # tiny example, then reads the stored report, then runs a small back-test.
 
@@ -40,7 +40,7 @@ from IPython.display import Image, display
 from scipy.stats import qmc
 
 import sim
-from sim.calibrate import (
+from scenarios.calibrate import (
     fit_table,
     history_config,
     implausibility,

@@ -38,7 +38,7 @@ import pandas as pd
 from IPython.display import display
 
 from agents.categories import INDUSTRIES, ZONES
-from sim.calibrate import history_config
+from scenarios.calibrate import history_config
 from sim.compose import load_config
 from sim.config import ConfigError
 from sim.ensemble import run_ensemble
@@ -273,7 +273,7 @@ plt.show()
 # 4. **History matching** of the free parameters below, then the back-test (notebook 05):
 #
 # ```bash
-# .venv/bin/python -m sim.calibrate region=lakeside \
+# .venv/bin/python -m scenarios.calibrate region=lakeside \
 #     calibration.observed_file=lakeside_observed_2017_2022.csv \
 #     calibration.output_region=lakeside_calibrated calibration.install=true
 # ```

@@ -44,20 +44,16 @@ outcomes (see :func:`paired_proportion_difference`). The table is printed and wr
 
 Every problem with the inputs (missing path, no jobs, no ``kpis.parquet``, unreadable file,
 different seeds) is one line on stderr and exit code 2. Job results are never modified; every file
-written goes through :func:`sim.outputs.atomic_write`.
+written goes through :func:`sim.rundir.atomic_write`.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import hashlib
 import itertools
-import json
 import math
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -66,18 +62,25 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import yaml  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from sim.config import TargetSpec  # noqa: E402
-from sim.outputs import atomic_write  # noqa: E402
+from sim.rundir import (  # noqa: E402
+    DONE_FILE,
+    KPI_COLUMNS,
+    Run,
+    RunDirError,
+    atomic_write,
+    check_run_dir,
+    incomplete_reason,
+    load_run,
+    read_yaml,
+)
 from sim.targets import reachability  # noqa: E402
 
-KPI_COLUMNS = ["replicate", "year", "kpi", "value"]
 REACH_COLUMNS = ["target", "year", "probability", "ci_low", "ci_high"]
 REACH_EXTRA_COLUMNS = ["threshold", "replicates"]
 COST_COLUMNS = ["kpi", "year", "extra_units", "extra_cost_yuan", "yuan_per_unit"]
-DONE_FILE = "done.json"
 NATIONAL_PREFIX = "national_"
 LEVEL = 0.95
 MAX_HEATMAP_PAIRS = 6  # with more than two numeric swept keys: pairs of keys drawn
@@ -85,100 +88,14 @@ MAX_HEATMAP_TARGETS = 4  # ... and target-years drawn per pair
 MAX_ANNOTATED_CELLS = 400  # larger grids are drawn without numbers in the cells
 RELATIVE_ZERO = 1e-9  # |extra units| below this times the baseline level counts as zero
 
-YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-
-class CompareError(Exception):
+class CompareError(RunDirError):
     """A problem with the inputs, reported as one line and exit code 2."""
-
-
-@dataclass
-class Run:
-    """The results of one run (one Hydra job) needed for comparisons."""
-
-    path: Path
-    kpis: pd.DataFrame
-    targets: list[TargetSpec]
-    seeds: pd.DataFrame | None = None
-    costs: pd.DataFrame | None = None
-    overrides: dict[str, object] = dataclasses.field(default_factory=dict)
-    job: int = 0
 
 
 # --------------------------------------------------------------------------------------------
 # Reading
 # --------------------------------------------------------------------------------------------
-
-
-def one_line(err: BaseException) -> str:
-    """An exception's message on a single line."""
-    return " ".join(str(err).split()) or type(err).__name__
-
-
-def read_kpis(path: Path) -> pd.DataFrame:
-    """Read a ``kpis.parquet`` and check its columns.
-
-    Raises:
-        CompareError: missing, unreadable or without the KPI columns.
-    """
-    if not path.is_file():
-        raise CompareError(f"{path}: no such file")
-    try:
-        kpis = pd.read_parquet(path)
-    except Exception as err:  # pyarrow raises several types for damaged files
-        raise CompareError(f"{path}: cannot read parquet ({one_line(err)})") from err
-    missing = [c for c in KPI_COLUMNS if c not in kpis.columns]
-    if missing:
-        raise CompareError(f"{path}: missing columns {missing}")
-    return kpis[KPI_COLUMNS]
-
-
-def read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
-    """Read a CSV file that must have ``columns``.
-
-    Raises:
-        CompareError: missing, unreadable or without the columns.
-    """
-    if not path.is_file():
-        raise CompareError(f"{path}: no such file")
-    try:
-        table = pd.read_csv(path)
-    except Exception as err:
-        raise CompareError(f"{path}: cannot read csv ({one_line(err)})") from err
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise CompareError(f"{path}: missing columns {missing}")
-    return table
-
-
-def read_yaml(path: Path) -> object:
-    """Parse a YAML file.
-
-    Raises:
-        CompareError: missing or not valid YAML.
-    """
-    if not path.is_file():
-        raise CompareError(f"{path}: no such file")
-    try:
-        return yaml.load(path.read_text(), Loader=YamlLoader)
-    except (OSError, yaml.YAMLError) as err:
-        raise CompareError(f"{path}: cannot read yaml ({one_line(err)})") from err
-
-
-def read_targets(run_dir: Path) -> list[TargetSpec]:
-    """The targets in a run's ``config.yaml`` (the resolved config the run used).
-
-    Raises:
-        CompareError: no config, or no ``targets.targets`` list in it.
-    """
-    path = run_dir / "config.yaml"
-    config = read_yaml(path)
-    try:
-        specs = config["targets"]["targets"]
-    except (TypeError, KeyError) as err:
-        raise CompareError(f"{path}: no targets.targets list") from err
-    names = {f.name for f in dataclasses.fields(TargetSpec)}
-    return [TargetSpec(**{k: v for k, v in spec.items() if k in names}) for spec in specs]
 
 
 def parse_value(text: str) -> int | float | str:
@@ -223,66 +140,6 @@ def job_number(job_dir: Path) -> int:
         return int(hydra_cfg["hydra"]["job"]["num"])
     except (TypeError, KeyError, ValueError) as err:
         raise CompareError(f"{job_dir}: no job number in its name or .hydra/hydra.yaml") from err
-
-
-def incomplete_reason(run_dir: Path) -> str | None:
-    """Why a job is not complete, or None when it is.
-
-    A job is complete when it has ``kpis.parquet`` and a readable ``done.json`` (written last by
-    the sim). When ``done.json`` records a ``config_hash``, it must also be the SHA-256 of the
-    config in ``config.yaml`` (without its ``# model_version`` line): a stale ``done.json`` left
-    from an earlier config while the directory is being recomputed does not count.
-    """
-    done = run_dir / DONE_FILE
-    if not done.is_file():
-        return f"no {DONE_FILE}"
-    try:
-        info = json.loads(done.read_text())
-    except (OSError, ValueError):
-        return f"unreadable {DONE_FILE}"
-    if not isinstance(info, dict):
-        return f"unreadable {DONE_FILE}"
-    if not (run_dir / "kpis.parquet").is_file():
-        return "no kpis.parquet"
-    recorded = info.get("config_hash")
-    if recorded and recorded != config_yaml_hash(run_dir / "config.yaml"):
-        return f"{DONE_FILE} does not match config.yaml (being recomputed?)"
-    return None
-
-
-def config_yaml_hash(path: Path) -> str | None:
-    """SHA-256 of a run's ``config.yaml`` without its first ``#`` comment line (None if absent)."""
-    try:
-        text = path.read_text()
-    except OSError:
-        return None
-    if text.startswith("#"):
-        text = text.partition("\n")[2]
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def load_run(run_dir: Path, with_costs: bool = False) -> Run:
-    """Read the KPIs, targets and seeds (and optionally costs) of one run directory."""
-    seeds_path = run_dir / "seeds.csv"
-    seeds = read_csv(seeds_path, ["replicate", "root_seed", "spawn_key"])
-    costs = read_csv(run_dir / "costs.csv", ["year", "lever", "yuan"]) if with_costs else None
-    return Run(
-        path=run_dir,
-        kpis=read_kpis(run_dir / "kpis.parquet"),
-        targets=read_targets(run_dir),
-        seeds=seeds,
-        costs=costs,
-    )
-
-
-def check_run_dir(path: Path) -> None:
-    """Stop with a clear message unless ``path`` is a directory holding ``kpis.parquet``."""
-    if not path.exists():
-        raise CompareError(f"{path}: no such file or directory")
-    if not path.is_dir():
-        raise CompareError(f"{path}: not a directory")
-    if not (path / "kpis.parquet").is_file():
-        raise CompareError(f"{path}: no kpis.parquet (not a run directory)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -844,7 +701,7 @@ def main(argv: list[str] | None = None) -> int:
             written = run_sweep(args.paths[0], args.baseline, args.out)
         else:
             written = [run_pair(*args.paths, args.out)]
-    except CompareError as err:
+    except RunDirError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print("wrote:\n" + "\n".join(f"  {p}" for p in written))

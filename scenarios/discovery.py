@@ -38,7 +38,7 @@ from scenarios.sensitivity import (
 )
 from sim.compose import register_schema
 from sim.config import ConfigError, Factor, SimConfig, TargetSpec
-from sim.outputs import atomic_write
+from sim.rundir import atomic_write
 
 log = logging.getLogger("scenarios.discovery")
 MAX_BOXES = 3

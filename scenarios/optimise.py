@@ -55,8 +55,8 @@ from omegaconf import DictConfig
 from scenarios.evaluate import evaluate, experiment_config, parse_targets, with_factors
 from sim.compose import register_schema, to_yaml
 from sim.config import ConfigError, ExecutorConfig, ExperimentConfig, Factor, SimConfig
-from sim.outputs import atomic_write
 from sim.region import load_base_state
+from sim.rundir import atomic_write
 
 log = logging.getLogger("scenarios.optimise")
 register_schema()

@@ -49,7 +49,7 @@ from scenarios.evaluate import (
 )
 from sim.compose import register_schema, to_yaml
 from sim.config import ConfigError, SimConfig, TargetSpec
-from sim.outputs import atomic_write, model_version
+from sim.rundir import atomic_write, model_version
 
 log = logging.getLogger("scenarios.sensitivity")
 METHODS = ("morris", "sobol")

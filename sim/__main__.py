@@ -21,15 +21,9 @@ from omegaconf import DictConfig
 from sim.compose import register_schema
 from sim.config import ConfigError, to_sim_config
 from sim.ensemble import run_ensemble
-from sim.outputs import (
-    config_hash,
-    invalidate,
-    is_complete,
-    mark_complete,
-    write_backtest,
-    write_results,
-)
+from sim.outputs import config_hash, mark_run_complete, write_backtest, write_results
 from sim.region import load_base_state
+from sim.rundir import invalidate, is_complete
 from sim.targets import format_table
 
 log = logging.getLogger("sim")
@@ -67,16 +61,16 @@ def main(dcfg: DictConfig) -> None:
         print("median projections (backtest.csv has p05/p50/p95 for every KPI):")
         print(wide.round(1).to_string())
         print(f"{cfg.run.replicates} replicates in {time.perf_counter() - start:.1f} s; {out_dir}")
-        mark_complete(out_dir, digest, cfg.run.replicates, time.perf_counter() - start, result)
+        mark_run_complete(out_dir, digest, cfg.run.replicates, time.perf_counter() - start, result)
         return
     tables = write_results(out_dir, cfg, result)
     if cfg.run.plots:
-        from scenarios.report import fan_charts
+        from sim.charts import fan_charts
 
         fan_charts(result.kpis, cfg.targets.targets, out_dir)
     print(format_table(tables["reachability"]))
     elapsed = time.perf_counter() - start
-    mark_complete(out_dir, digest, cfg.run.replicates, elapsed, result)
+    mark_run_complete(out_dir, digest, cfg.run.replicates, elapsed, result)
     print(f"{cfg.run.replicates} replicates in {elapsed:.1f} s; results in {out_dir}")
 
 

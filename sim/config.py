@@ -122,7 +122,7 @@ class SeriesSpec:
 
 @dataclass
 class CalibrationConfig:
-    """Settings of ``python -m sim.calibrate`` (history matching against observed series)."""
+    """Settings of ``python -m scenarios.calibrate`` (history matching against observed series)."""
 
     free: list[str] = field(default_factory=list)
     base_year: int = 2017

@@ -1,9 +1,9 @@
 """Parameter uncertainty: draw a plausible parameter set per replicate from a calibrated posterior.
 
-The posterior file (``region.posterior_file``, written by ``python -m sim.calibrate``) holds one
-plausible parameter set per row, one column per dotted parameter name. Replicate ``r`` of a run
-always gets the same row for the same ``run.seed``, so settings compared with common random numbers
-also share their parameter draws.
+The posterior file (``region.posterior_file``, written by ``python -m scenarios.calibrate``)
+holds one plausible parameter set per row, one column per dotted parameter name. Replicate ``r``
+of a run always gets the same row for the same ``run.seed``, so settings compared with common
+random numbers also share their parameter draws.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibrate import (
+from scenarios.calibrate import (
     history_config,
     history_match,
     implausibility,
@@ -91,7 +91,7 @@ def test_calibrate_cli_writes_report_without_touching_conf(tmp_path):
         [
             sys.executable,
             "-m",
-            "sim.calibrate",
+            "scenarios.calibrate",
             "calibration=quick",
             "calibration.samples=6",
             "calibration.posterior_size=3",

@@ -12,7 +12,7 @@ from sim.compose import load_config
 from sim.config import BehaviourConfig, LeverConfig, PopulationConfig, TierAmounts
 from agents.params import documented_fields
 
-REGENERATE = "run `python -m sim.doc_tables` to regenerate the tables of docs/model.md"
+REGENERATE = "run `python -m tools.doc_tables` to regenerate the tables of docs/model.md"
 
 LEVER_FIELDS_WITHOUT_METADATA = frozenset(
     {"name", "start_year", "start_quarter", "evaluate_and_adjust"}

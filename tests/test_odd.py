@@ -11,7 +11,7 @@ from sim.compose import load_config
 from sim.config import BehaviourConfig, PopulationConfig
 from agents.params import documented_fields
 
-REGENERATE = "run `python -m sim.doc_tables` to regenerate the provenance table of docs/ODD.md"
+REGENERATE = "run `python -m tools.doc_tables` to regenerate the provenance table of docs/ODD.md"
 
 ODD_ELEMENTS = (
     "Purpose and patterns",
@@ -249,7 +249,7 @@ def test_provenance_table_marks_a_given_free_list(cfg):
 
 
 def test_check_mode_covers_both_documents(capsys):
-    assert doc_tables.main(["--check"]) == 0, "run `python -m sim.doc_tables`"
+    assert doc_tables.main(["--check"]) == 0, "run `python -m tools.doc_tables`"
     out = capsys.readouterr().out
     assert "model.md is up to date" in out
     assert "ODD.md is up to date" in out

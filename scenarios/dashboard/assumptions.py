@@ -12,8 +12,8 @@ import re
 
 import pandas as pd
 
-from sim.config import Driver, SimConfig
 from agents.params import documented_fields
+from sim.config import Driver, SimConfig
 from sim.posterior import load_posterior
 
 from .catalogue import ROOT

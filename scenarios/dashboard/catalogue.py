@@ -15,9 +15,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from agents.params import documented_fields
 from sim.compose import load_config
 from sim.config import SimConfig
-from agents.params import documented_fields
 from sim.region import CONF_DIR
 
 ROOT = Path(__file__).resolve().parents[2]

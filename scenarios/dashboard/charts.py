@@ -1,6 +1,6 @@
 """Fan charts of one KPI: setting A, setting B and the paired difference B - A.
 
-The style follows :mod:`scenarios.report` (median, 25-75 % and 5-95 % bands, targets as red
+The style follows :mod:`sim.charts` (median, 25-75 % and 5-95 % bands, targets as red
 diamonds with a dashed line). Figures are built with :class:`matplotlib.figure.Figure`, not pyplot,
 so sessions can draw them from their own threads.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from scenarios.report import BANDS, mark_targets
+from sim.charts import BANDS, mark_targets
 from sim.config import TargetSpec
 from sim.kpis import KPI_UNITS
 

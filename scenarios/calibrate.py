@@ -1,4 +1,4 @@
-"""Calibration by history matching: ``python -m sim.calibrate [overrides]``.
+"""Calibration by history matching: ``python -m scenarios.calibrate [overrides]``.
 
 The model starts at ``calibration.base_year`` (2017 for Changsha) under the base-year policy and
 is compared with the region's observed series up to ``calibration.end_year``. Free parameters are
@@ -39,11 +39,11 @@ from agents.params import documented_fields
 from sim.compose import register_schema
 from sim.config import CalibrationConfig, ConfigError, SimConfig, to_sim_config
 from sim.model import InnovationModel
-from sim.outputs import atomic_write, model_version
 from sim.posterior import with_params
 from sim.region import CONF_DIR
+from sim.rundir import atomic_write, model_version
 
-log = logging.getLogger("sim.calibrate")
+log = logging.getLogger("scenarios.calibrate")
 SD_BY_CONFIDENCE = {"high": 0.05, "medium": 0.10, "low": 0.20}
 """Observation error (share of the value) by the confidence column of the observed file."""
 
@@ -309,7 +309,8 @@ def plot_fit(errors: pd.DataFrame, bands: pd.DataFrame, path: Path) -> None:
 def region_yaml(cfg: SimConfig, names: list[str], best: pd.Series, posterior_name: str) -> str:
     """A region config that selects the base region and overrides the calibrated parameters."""
     lines = [
-        f"# Written by `python -m sim.calibrate` on {date.today()} (model {model_version()[:12]}).",
+        f"# Written by `python -m scenarios.calibrate` on {date.today()}"
+        f" (model {model_version()[:12]}).",
         "# History matching against the observed 2017-2022 series; see docs/calibration/.",
         "# Do not edit by hand: re-run the calibration with calibration.install=true.",
         "defaults:",

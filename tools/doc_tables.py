@@ -7,12 +7,12 @@ comments, keeping the hand-written prose around them:
 * ``docs/model.md``: ``<!-- BEGIN:parameters -->`` ... ``<!-- END:parameters -->``, and likewise
   ``levers`` and ``kpis``;
 * ``docs/ODD.md``: ``provenance`` (the parameter provenance appendix of the ODD description, which
-  marks the parameters calibrated by ``python -m sim.calibrate``, i.e. those in
+  marks the parameters calibrated by ``python -m scenarios.calibrate``, i.e. those in
   ``cfg.calibration.free``).
 
-Run ``python -m sim.doc_tables`` after adding or changing a parameter, a lever, a KPI or the list of
-calibrated parameters; ``python -m sim.doc_tables --check`` only reports whether both files are up
-to date.
+Run ``python -m tools.doc_tables`` after adding or changing a parameter, a lever, a KPI or the
+list of calibrated parameters; ``python -m tools.doc_tables --check`` only reports whether both
+files are up to date.
 """
 
 from __future__ import annotations
