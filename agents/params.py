@@ -11,6 +11,7 @@ Every behavioural parameter and every lever of the simulator is a dataclass fiel
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -174,3 +175,38 @@ def validate(obj: Any, prefix: str = "") -> None:
 
 def _range(lo: float | None, hi: float | None) -> str:
     return f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
+
+
+def resolve_rule(rule: str) -> Any:
+    """The function (or method) a ``rule=`` tag names, e.g. ``"agents.talent.step_quarter"``.
+
+    Raises:
+        LookupError: when no module prefix of the name imports or an attribute is missing.
+    """
+    parts = rule.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError as err:
+            raise LookupError(f"rule {rule!r}: {err}") from err
+        if not callable(obj):
+            raise LookupError(f"rule {rule!r} names {type(obj).__name__}, not a function")
+        return obj
+    raise LookupError(f"rule {rule!r}: no module of this name")
+
+
+def rule_file(rule: str) -> str:
+    """Path (relative to the repository root) of the module that defines a rule."""
+    parts = rule.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        try:
+            importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        return "/".join(parts[:i]) + ".py"
+    raise LookupError(f"rule {rule!r}: no module of this name")

@@ -30,27 +30,20 @@ def variant(name: str) -> Iterator[None]:
     """Patch ``sim.model``'s agent creation/removal for one what-if variant, then restore it."""
     import sim.model as sm
 
-    saved = sm.create_row_agents, sm.remove_row_agents
+    saved = sm.create_row_agents
     if name == "direct_init":
         sm.create_row_agents = _create_direct
     elif name == "no_mesa_agents":
         sm.create_row_agents = lambda cls, model, rows: None
-        sm.remove_row_agents = _mark_dead
     try:
         yield
     finally:
-        sm.create_row_agents, sm.remove_row_agents = saved
+        sm.create_row_agents = saved
 
 
 def _create_direct(cls: Any, model: Any, rows: Any) -> None:
     for i in rows.tolist():
         cls(model, i)
-
-
-def _mark_dead(population: Any, rows: Any) -> None:
-    for i in rows:
-        population.agents[i] = None
-    population.alive[rows] = False
 
 
 def _model_imports() -> tuple[Any, Any, float]:

@@ -77,7 +77,7 @@ class RefFirm(mesa.Agent):
         out = scale("C") * _capped(lv.rd_post_subsidy_rate, lv.rd_post_subsidy_cap_yuan, rd)
         if lv.centre_incremental_rd_rate > 0 and self.centre_type > 0:
             cap = getattr(lv.centre_incremental_rd_cap_yuan, CENTRE_TYPES[self.centre_type - 1])
-            increment = max(0.1 * rd, 1.0)
+            increment = max(m.p_firm.centre_increment_share * rd, 1.0)
             out += scale("A") * _capped(lv.centre_incremental_rd_rate, cap, increment)
         if lv.cultivation_subsidy_rate > 0 and self.cultivation:
             cap = lv.cultivation_subsidy_cap_yuan
@@ -105,17 +105,18 @@ class RefFirm(mesa.Agent):
         spent = 0.25 * self.award_pool
         self.award_pool -= spent
         if self.high_tech:
-            own = max(own, p.hte_rd_intensity_threshold * (1 - p.relabel_share_hte) * self.revenue)
+            notch = m.p_status.hte_rd_intensity_threshold
+            own = max(own, notch * (1 - p.relabel_share_hte) * self.revenue)
         return max(own, 0.0) + 4.0 * spent * (1.0 - p.subsidy_crowding_out)
 
     def report_rd(self, rd: float) -> None:
         """Real R&D, staff and reported R&D (high-tech firms relabel, at least to the notch)."""
-        p = self.model.p_firm
+        m, p = self.model, self.model.p_firm
         self.rd_real = rd
         self.rd_staff = rd / p.rd_cost_per_fte_yuan
         if self.high_tech:
             reported = rd / (1.0 - p.relabel_share_hte)
-            reported = max(reported, p.hte_rd_intensity_threshold * self.revenue)
+            reported = max(reported, m.p_status.hte_rd_intensity_threshold * self.revenue)
         else:
             reported = rd
         self.rd_reported = reported
@@ -139,10 +140,10 @@ class RefFirm(mesa.Agent):
         """Exit draw from the age hazard, scaled by size and listing."""
         m, p = self.model, self.model.p_firm
         size = max(self.revenue, 1.0) / m.size_ref
-        factor = min(size**-p.exit_size_exponent, 3.0)
+        factor = min(size**-p.exit_size_exponent, p.exit_size_factor_cap)
         curve = p.exit_hazard_by_age
         annual = curve[min(int(self.age), len(curve) - 1)] * p.exit_hazard_scale * factor
-        annual *= 0.2 if self.listed else 1.0
+        annual *= p.listed_exit_factor if self.listed else 1.0
         return m.random.random() < _quarterly_exit(annual)
 
     def step(self) -> None:
@@ -216,7 +217,9 @@ class ReferenceModel(mesa.Model):
     def __init__(self, base: BaseYear, seed: int) -> None:
         super().__init__(rng=seed)
         cfg = base.cfg
-        self.p_firm, self.p_talent = cfg.region.behaviour.firm, cfg.region.behaviour.talent
+        b = cfg.region.behaviour
+        self.p_firm, self.p_talent = b.firm, b.talent
+        self.p_status, self.p_spill = b.statuses, b.spillovers
         self.clock = Clock(base)
         self.size_ref = base.firm_size_ref
         self.revenue_per_employee = cfg.region.population.revenue_per_employee_yuan
@@ -243,7 +246,7 @@ class ReferenceModel(mesa.Model):
         talent.shuffle_do("step")
 
     def _spillover(self, firms) -> list[float]:
-        p = self.p_firm
+        p = self.p_spill
         know = [0.0] * len(self.industry0)
         for a in firms:
             know[a.industry] += a.knowledge

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from agents.economy import Economy
 from agents.firm import FirmState
 from agents.talent import TalentState
 from sim.compose import load_config
 from sim.config import SimConfig
-from sim.economy import Economy
 from sim.levers import PolicyState
 from sim.model import InnovationModel
 
@@ -66,10 +66,10 @@ def base_year(people_per_agent: int, seed: int = 0) -> BaseYear:
         talent=model.talent.clone(),
         gdp=float(model.base["gdp"]),
         house_price=float(model.base["new_home_price"]),
-        firm_size_ref=model.firm_size_ref,
+        firm_size_ref=model.reference.firm_size,
         leave_base=model.leave_base.copy(),
-        talent_years_ref=model.talent_years_ref,
-        talent_stock_base_by_tier=model.talent_stock_base_by_tier.copy(),
+        talent_years_ref=model.reference.talent_years,
+        talent_stock_base_by_tier=model.reference.talent_stock_by_tier.copy(),
         industry_knowledge_base=np.asarray(model.spillovers.industry0, float).copy(),
     )
 
@@ -81,10 +81,11 @@ class Clock:
         cfg = base.cfg
         self.year, self.quarter = cfg.region.base_year, 4
         rng = np.random.default_rng(0)  # unused: the economy runs without uncertainty
-        self.economy = Economy(cfg.region.exogenous, base.gdp, base.house_price, rng, False)
-        self.policy = PolicyState(
-            cfg.levers, cfg.reference_levers, cfg.region.behaviour.rd_centres.centre_investment_yuan
+        b = cfg.region.behaviour
+        self.economy = Economy(
+            cfg.region.exogenous, b.economy, base.gdp, base.house_price, rng, False
         )
+        self.policy = PolicyState(cfg.levers, cfg.reference_levers)
 
     def advance(self) -> None:
         """Next quarter: GDP growth of a new year, levers in force, economy one quarter on."""

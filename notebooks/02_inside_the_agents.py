@@ -105,7 +105,7 @@ def record(model):
             "spinoffs": u.spinoffs[campus],
         }
     )
-    tiers_log.append(dict(zip(TIERS, model.talent_stock_by_tier(), strict=True), year=model.year))
+    tiers_log.append(dict(zip(TIERS, model.talent.stock_by_tier(), strict=True), year=model.year))
 
 
 record(model)  # the base year

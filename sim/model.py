@@ -319,6 +319,11 @@ class InnovationModel(mesa.Model):
         return self.year - self.base_year - 1 + self.quarter / 4.0
 
     @property
+    def people_per_agent(self) -> int:
+        """Talent persons represented by one new talent agent (``run.people_per_agent``)."""
+        return self.config.run.people_per_agent
+
+    @property
     def now(self) -> tuple[int, int]:
         """``(year, quarter)``."""
         return self.year, self.quarter

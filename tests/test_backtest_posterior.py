@@ -71,12 +71,16 @@ def test_each_replicate_draws_a_parameter_set_shared_across_settings(tmp_path, m
     for r, (cfg_a, k) in enumerate(draws):
         cfg_b, k_b = for_replicate(b, r)
         assert k == k_b == draw_index(a, r, 3)
-        assert cfg_a.region.behaviour.statuses.listing_rate == cfg_b.region.behaviour.statuses.listing_rate
+        assert (
+            cfg_a.region.behaviour.statuses.listing_rate
+            == cfg_b.region.behaviour.statuses.listing_rate
+        )
     off = load_config([f"region.posterior_file={name}", "run.parameter_uncertainty=false"])
     cfg_off, k_off = for_replicate(off, 0)
     assert (
         k_off == -1
-        and cfg_off.region.behaviour.statuses.listing_rate == off.region.behaviour.statuses.listing_rate
+        and cfg_off.region.behaviour.statuses.listing_rate
+        == off.region.behaviour.statuses.listing_rate
     )
     load_posterior.cache_clear()
 

@@ -177,7 +177,9 @@ def test_pair_mode_refuses_runs_with_different_seeds(sweep_dir, tmp_path, capsys
     seeds.to_csv(other / "seeds.csv", index=False)
     assert main([str(job_a), str(other)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "seeds" in err[0]
+    # The edited seeds.csv no longer matches the checksum in done.json: a warning, then the refusal.
+    assert len(err) == 2 and "seeds.csv" in err[0] and "corrupt" in err[0]
+    assert err[1].startswith("error:") and "seeds" in err[1]
     assert not (other / "comparison.csv").exists()
 
 

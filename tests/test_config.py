@@ -9,6 +9,7 @@ import pytest
 
 from sim.compose import load_config
 from sim.config import ConfigError
+from sim.levers import preset_names
 
 
 def test_default_config_is_the_enacted_changsha_scenario():
@@ -33,10 +34,7 @@ def test_default_config_is_the_enacted_changsha_scenario():
         assert (tid, 2025) in ids and (tid, 2030) in ids
 
 
-@pytest.mark.parametrize(
-    "preset",
-    ["none", "baseline", "enacted_2023", "talent_housing_push", "bonded_rd_push", "platform_push"],
-)
+@pytest.mark.parametrize("preset", preset_names())
 def test_every_lever_preset_composes(preset):
     assert load_config([f"levers={preset}"]).levers.name == preset
 

@@ -7,10 +7,12 @@ import re
 
 import pytest
 
-from sim import doc_tables
-from sim.compose import load_config
-from sim.config import BehaviourConfig, LeverConfig, PopulationConfig, TierAmounts
 from agents.params import documented_fields
+from sim.build import PopulationConfig
+from sim.compose import load_config
+from sim.config import BehaviourConfig
+from sim.levers import LeverConfig, TierAmounts
+from tools import doc_tables
 
 REGENERATE = "run `python -m tools.doc_tables` to regenerate the tables of docs/model.md"
 

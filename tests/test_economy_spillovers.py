@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 
-from sim.config import Driver, FirmBehaviour
-from sim.economy import draw
-from sim.spillovers import multiplier
+from agents.economy import Driver, draw
+from agents.spillovers import SpilloverParams, multiplier
 
 
 def test_draw_without_uncertainty_returns_value():
@@ -30,7 +29,7 @@ def test_draw_clips_mode_outside_range():
 
 
 def test_multiplier_at_base_and_monotone():
-    p = FirmBehaviour()
+    p = SpilloverParams()
     w = p.spillover_university_weight + p.spillover_platform_weight + p.spillover_industry_weight
     base = multiplier(1.0, 1.0, np.ones(3), p)
     np.testing.assert_allclose(base, 1.0 + w)
@@ -42,7 +41,7 @@ def test_multiplier_at_base_and_monotone():
 
 
 def test_multiplier_is_one_with_zero_weights():
-    p = FirmBehaviour(
+    p = SpilloverParams(
         spillover_university_weight=0.0,
         spillover_platform_weight=0.0,
         spillover_industry_weight=0.0,

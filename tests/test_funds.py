@@ -1,14 +1,13 @@
 import numpy as np
 import pytest
 
-from agents.fund import DealBook, exit_multiples
-from sim.config import FundBehaviour
+from agents.fund import DealBook, FundParams, exit_multiples
 
 N = 200_000
 
 
 def params(shape=2.0):
-    return FundBehaviour(ipo_multiple_pareto_shape=shape, fail_multiple=0.1, secondary_multiple=1.2)
+    return FundParams(ipo_multiple_pareto_shape=shape, fail_multiple=0.1, secondary_multiple=1.2)
 
 
 def flags(listed=False, dead=False, matured=False):

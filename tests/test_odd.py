@@ -6,10 +6,11 @@ import re
 
 import pytest
 
-from sim import doc_tables
-from sim.compose import load_config
-from sim.config import BehaviourConfig, PopulationConfig
 from agents.params import documented_fields
+from sim.build import PopulationConfig
+from sim.compose import load_config
+from sim.config import BehaviourConfig
+from tools import doc_tables
 
 REGENERATE = "run `python -m tools.doc_tables` to regenerate the provenance table of docs/ODD.md"
 

@@ -3,8 +3,10 @@ import re
 
 import pytest
 
-from sim.config import FirmBehaviour, LeverConfig, SimConfig
+from agents.firm import FirmParams
 from agents.params import ConfigError, documented_fields, validate
+from sim.config import SimConfig
+from sim.levers import LeverConfig
 
 
 def test_defaults_pass():
@@ -87,10 +89,10 @@ def test_documented_fields_metadata():
 
 
 def test_documented_fields_cover_every_declared_field():
-    declared = [n for n, f in FirmBehaviour.__dataclass_fields__.items() if f.metadata]
-    got = [n for n, _, _ in documented_fields(FirmBehaviour)]
-    assert got == declared and len(got) > 30
-    values = {n: v for n, v, _ in documented_fields(FirmBehaviour(), "x.")}
+    declared = [n for n, f in FirmParams.__dataclass_fields__.items() if f.metadata]
+    got = [n for n, _, _ in documented_fields(FirmParams)]
+    assert got == declared and len(got) > 15
+    values = {n: v for n, v, _ in documented_fields(FirmParams(), "x.")}
     assert values["x.growth_size_exponent"] == 0.17
 
 

@@ -2,7 +2,7 @@ import mesa
 import numpy as np
 import pytest
 
-from agents.population import Population, RowAgent, create_row_agents, remove_row_agents
+from agents.population import Population, RowAgent, create_row_agents
 
 
 class Things(Population):
@@ -97,7 +97,7 @@ def test_remove_row_agents_marks_dead_and_deregisters():
     rows = model.things.append(4)
     create_row_agents(Thing, model, rows)
     gone = [model.things.agents[i] for i in (0, 2)]
-    remove_row_agents(model.things, np.array([0, 2]))
+    model.things.remove(np.array([0, 2]))
     np.testing.assert_array_equal(model.things.alive, [False, True, False, True])
     assert model.things.agents[0] is None and model.things.agents[2] is None
     assert len(model.agents) == 2

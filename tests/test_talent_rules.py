@@ -10,7 +10,7 @@ from agents.talent import (
     quarterly,
     tier_vector,
 )
-from sim.config import LeverConfig, TierAmounts
+from sim.levers import LeverConfig, TierAmounts
 
 PRICE, HORIZON = 10_000.0, 10.0
 

@@ -24,22 +24,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from agents.params import documented_fields
+from agents.params import documented_fields, rule_file
 from sim.config import SimConfig
+from sim.levers import preset_names
 
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
 DOC_PATH = DOCS_DIR / "model.md"
 ODD_PATH = DOCS_DIR / "ODD.md"
-
-LEVER_PRESETS = (
-    "none",
-    "baseline",
-    "enacted_2023",
-    "talent_housing_push",
-    "bonded_rd_push",
-    "platform_push",
-)
-"""Lever presets shown as columns of the lever table (``conf/levers/<name>.yaml``)."""
 
 SECTIONS = ("parameters", "levers", "kpis")
 """Generated sections, in the order they appear in ``docs/model.md``."""
@@ -163,11 +154,16 @@ def parameter_table(cfg: SimConfig) -> str:
             format_range(value, meta),
             meta["unit"],
             meta["source"],
-            f"`{meta['rule']}`",
+            rule_cell(meta["rule"]),
         )
         for name, value, meta in parameter_rows(cfg)
     ]
     return markdown_table(header, rows)
+
+
+def rule_cell(rule: str) -> str:
+    """A rule name linked to the file that defines it (links relative to ``docs/``)."""
+    return f"[`{rule}`](../{rule_file(rule)})"
 
 
 def calibrated_source(source: str) -> str:
@@ -214,7 +210,7 @@ def provenance_table(cfg: SimConfig, free: Iterable[str] | None = None) -> str:
             format_range(value, meta),
             meta["unit"],
             calibrated_source(meta["source"]) if name in calibrated else meta["source"],
-            f"`{meta['rule']}`",
+            rule_cell(meta["rule"]),
         )
         for name, value, meta in parameter_rows(cfg)
     ]
@@ -230,10 +226,11 @@ def lever_values(levers: Any) -> dict[str, Any]:
     }
 
 
-def load_presets(names: Sequence[str] = LEVER_PRESETS) -> dict[str, dict[str, Any]]:
-    """Lever values of each preset, composed with Hydra (``levers=<name>``)."""
+def load_presets(names: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Lever values of each preset of ``conf/levers/`` (or ``names``), composed with Hydra."""
     from sim.compose import load_config  # local: Hydra is only needed when composing
 
+    names = preset_names() if names is None else names
     return {name: lever_values(load_config([f"levers={name}"]).levers) for name in names}
 
 

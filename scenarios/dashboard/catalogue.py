@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -18,17 +17,11 @@ from typing import Any
 from agents.params import documented_fields
 from sim.compose import load_config
 from sim.config import SimConfig
+from sim.levers import FAMILIES, FAMILY_NAMES, preset_names
 from sim.region import CONF_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-PRESET_ORDER = (
-    "baseline",
-    "enacted_2023",
-    "talent_housing_push",
-    "bonded_rd_push",
-    "platform_push",
-)
-FAMILIES = tuple("ABCDEFGHI")
+PRESET_ORDER = tuple(name for name in preset_names() if name != "none")
 UNIT_SUFFIXES = ("_yuan_per_year", "_per_year", "_yuan", "_m2")
 
 
@@ -237,10 +230,5 @@ def by_family() -> dict[str, list[Lever]]:
 
 @cache
 def family_titles() -> dict[str, str]:
-    """Family titles from ``docs/model.md`` section 6 (``**C: national tax ...**``)."""
-    titles = {f: f"family {f}" for f in FAMILIES}
-    path = ROOT / "docs" / "model.md"
-    if path.exists():
-        for letter, title in re.findall(r"^\*\*([A-I]): (.+?)\*\*\s*$", path.read_text(), re.M):
-            titles[letter] = title
-    return titles
+    """Family titles (:data:`sim.levers.FAMILY_NAMES`)."""
+    return dict(FAMILY_NAMES)
