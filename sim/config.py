@@ -29,7 +29,7 @@ from agents.talent import TalentParams
 from agents.university import UniversityParams
 from sim.build import PopulationConfig
 from sim.kpis import KPI_IDS
-from sim.levers import LeverConfig
+from sim.levers import LeverConfig, PolicyPeriod, resolve_timeline, state_at
 
 # ---------------------------------------------------------------------------------------------
 # Region: base-year state, composition, exogenous drivers and the behaviour of each agent type
@@ -62,6 +62,7 @@ class RegionConfig:
     data_file: str = "changsha_base_2022.csv"
     base_state: str = "value"
     posterior_file: str = ""
+    policy_timeline: list[PolicyPeriod] = field(default_factory=list)
     population: PopulationConfig = field(default_factory=PopulationConfig)
     exogenous: ExogenousConfig = field(default_factory=ExogenousConfig)
     behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
@@ -109,6 +110,12 @@ class RunConfig:
     fixed_parameters: list[str] = field(default_factory=list)
     plots: bool = True
     progress: bool = True
+    policy: str = "scenario"
+    """``scenario``: the region's policy timeline until ``levers.start_year``/``start_quarter``,
+    then ``levers``; ``timeline``: the timeline throughout (history replays and back-tests)."""
+
+
+POLICY_SOURCES = ("scenario", "timeline")
 
 
 @dataclass
@@ -279,6 +286,31 @@ def _check_calibration(cal: CalibrationConfig) -> None:
         )
 
 
+def reference_policy(cfg: SimConfig) -> LeverConfig:
+    """The policy in force at the end of the base year, from ``region.policy_timeline``.
+
+    Behaviour responds to lever changes relative to this policy (the one it was observed under).
+
+    Raises:
+        ConfigError: the timeline is empty, invalid or starts after the base year.
+    """
+    reg = cfg.region
+    if not reg.policy_timeline:
+        raise ConfigError(
+            "region.policy_timeline is empty: a region must state the policy in force from its "
+            "base year on (see conf/region/changsha.yaml)"
+        )
+    timeline = resolve_timeline(reg.policy_timeline)
+    reference = state_at(timeline, reg.base_year, 4)
+    if reference is None:
+        first = reg.policy_timeline[0]
+        raise ConfigError(
+            f"region.policy_timeline starts in {first.start_year} Q{first.start_quarter}, after "
+            f"region.base_year={reg.base_year}; it must cover the base year"
+        )
+    return reference
+
+
 def check(cfg: SimConfig) -> SimConfig:
     """Validate a full config: bounds of every documented field plus cross-field rules.
 
@@ -294,6 +326,7 @@ def check(cfg: SimConfig) -> SimConfig:
     validate(cfg.region.behaviour, "region.behaviour.")
     validate(cfg.region.population, "region.population.")
     validate(cfg.levers, "levers.")
+    cfg.reference_levers = reference_policy(cfg)
     validate(cfg.reference_levers, "reference_levers.")
     pop = cfg.region.population
     _check_shares(pop.industry_shares, INDUSTRIES, "region.population.industry_shares")
@@ -362,6 +395,8 @@ def check(cfg: SimConfig) -> SimConfig:
         raise ConfigError(f"executor.kind={cfg.executor.kind!r}; allowed: {list(EXECUTORS)}")
     if cfg.executor.kind == "ray" and not cfg.executor.address:
         raise ConfigError("executor.address is empty; executor=ray needs a cluster address")
+    if run.policy not in POLICY_SOURCES:
+        raise ConfigError(f"run.policy={run.policy!r}; allowed: {list(POLICY_SOURCES)}")
     if cfg.mode not in MODES:
         raise ConfigError(f"mode={cfg.mode!r}; allowed: {list(MODES)}")
     return cfg

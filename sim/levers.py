@@ -14,12 +14,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
-from agents.params import lever
+from agents.params import ConfigError, lever
 
 FAMILIES = ("A", "B", "C", "D", "E", "F", "G", "H", "I")
 """Lever families of the mission brief: A five R&D-centre types, B platforms, C R&D subsidies
@@ -298,27 +303,122 @@ TARGET_FAMILIES = {
 """Which lever families the evaluate-and-adjust rule strengthens when a target lags."""
 
 
-class PolicyState:
-    """The levers in force and the multipliers applied to their money amounts."""
+@dataclass
+class PolicyPeriod:
+    """One change of the policy in force, from ``start_year`` / ``start_quarter`` on.
 
-    def __init__(self, levers: LeverConfig, reference: LeverConfig) -> None:
+    ``preset`` (a file of ``conf/levers/``) replaces the levers in force; ``levers`` then changes
+    single levers on top of it (or of the previous period when there is no preset).
+    """
+
+    start_year: int = 0
+    start_quarter: int = 1
+    label: str = ""
+    source: str = ""
+    preset: str = ""
+    levers: dict = field(default_factory=dict)
+
+
+def load_preset(name: str) -> LeverConfig:
+    """A lever preset of ``conf/levers/`` as a typed config (its ``defaults`` chain resolved)."""
+    return copy.deepcopy(_load_preset(name))
+
+
+@cache
+def _load_preset(name: str) -> LeverConfig:
+    return OmegaConf.to_object(
+        OmegaConf.merge(OmegaConf.structured(LeverConfig), _preset_node(name))
+    )
+
+
+def _preset_node(name: str, seen: tuple[str, ...] = ()) -> Any:
+    path = LEVERS_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"lever preset {name!r} not found; available: {preset_names()}")
+    if name in seen:
+        raise ConfigError(f"lever preset {name!r} includes itself through {list(seen)}")
+    node = OmegaConf.load(path)
+    defaults = node.pop("defaults", [])
+    merged = OmegaConf.create()
+    for item in defaults:
+        if item != "_self_":
+            merged = OmegaConf.merge(merged, _preset_node(str(item), (*seen, name)))
+    return OmegaConf.merge(merged, node)
+
+
+def resolve_timeline(periods: list[PolicyPeriod]) -> list[tuple[tuple[int, int], LeverConfig]]:
+    """The levers in force from each period's start, changes applied cumulatively.
+
+    Raises:
+        ConfigError: unknown lever keys, periods out of order, or an unknown preset.
+    """
+    out: list[tuple[tuple[int, int], LeverConfig]] = []
+    current = OmegaConf.structured(LeverConfig)
+    last = None
+    for i, period in enumerate(periods):
+        start = (period.start_year, period.start_quarter)
+        where = f"region.policy_timeline[{i}]"
+        if period.start_quarter not in (1, 2, 3, 4):
+            raise ConfigError(f"{where}.start_quarter={period.start_quarter}; allowed: 1-4")
+        if last is not None and start <= last:
+            raise ConfigError(f"{where} starts {start}, not after the previous period {last}")
+        try:
+            if period.preset:
+                current = OmegaConf.structured(load_preset(period.preset))
+            current = OmegaConf.merge(current, OmegaConf.create(dict(period.levers)))
+            levers = OmegaConf.to_object(current)
+        except OmegaConfBaseException as err:
+            raise ConfigError(f"{where}.levers: {str(err).splitlines()[0]}") from err
+        levers.name = period.label or levers.name
+        out.append((start, levers))
+        last = start
+    return out
+
+
+def state_at(
+    timeline: list[tuple[tuple[int, int], LeverConfig]], year: int, quarter: int
+) -> LeverConfig | None:
+    """The levers in force at ``(year, quarter)`` by the timeline (None before its first period)."""
+    found = None
+    for start, levers in timeline:
+        if start <= (year, quarter):
+            found = levers
+    return found
+
+
+class PolicyState:
+    """The levers in force and the multipliers applied to their money amounts.
+
+    Before the scenario's start quarter the policy timeline of the region applies (the policy
+    that was in force; the reference policy before the timeline's first period); from the start
+    on, the scenario. With ``scenario=None`` the timeline applies throughout (history replays).
+    """
+
+    def __init__(
+        self,
+        levers: LeverConfig | None,
+        reference: LeverConfig,
+        timeline: list[tuple[tuple[int, int], LeverConfig]] | None = None,
+    ) -> None:
         self.scenario = levers
         self.reference = reference
+        self.timeline = timeline or []
         self.levers = reference
         self.active = False
         self.effort = dict.fromkeys(FAMILIES[:-1], 1.0)
         self.ration = 1.0
 
     def update(self, year: int, quarter: int) -> None:
-        """Switch from the base-year policy to the scenario at its start quarter."""
+        """Set the levers in force for ``(year, quarter)``: timeline, then the scenario."""
         lv = self.scenario
-        self.active = (year, quarter) >= (lv.start_year, lv.start_quarter)
-        self.levers = lv if self.active else self.reference
+        self.active = lv is not None and (year, quarter) >= (lv.start_year, lv.start_quarter)
+        if self.active:
+            self.levers = lv
+        else:
+            self.levers = state_at(self.timeline, year, quarter) or self.reference
 
     def scale(self, family: str) -> float:
         """Multiplier of money levers of one family (effort x budget ration)."""
-        if not self.active:
-            return 1.0
         return self.effort.get(family, 1.0) * self.ration
 
     def amount(self, name: str, family: str) -> float:

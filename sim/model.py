@@ -56,10 +56,18 @@ from sim.compose import resolve_config
 from sim.config import RegionConfig, SimConfig
 from sim.kpis import KPI_IDS
 from sim.ledger import PublicCostLedger
-from sim.levers import PolicyState, adjust_effort, budget_ration, family_costs
+from sim.levers import (
+    PolicyState,
+    adjust_effort,
+    budget_ration,
+    family_costs,
+    resolve_timeline,
+)
 
-STREAMS = ("economy", "firm", "university", "talent", "fund", "entry", "market")
-"""One random stream per subsystem, spawned from the replicate's generator in this order."""
+STREAMS = ("economy", "firm", "university", "talent", "fund", "entry", "market", "exogenous")
+"""One random stream per subsystem, spawned from the replicate's generator in this order. The
+``exogenous`` stream seeds one generator per calendar year for the yearly exogenous draws, so a
+year's draws do not depend on the horizon (or on how many years are simulated after it)."""
 
 
 class Flows:
@@ -179,7 +187,9 @@ class InnovationModel(mesa.Model):
             uncertain,
         )
         self.exo_draws = self._draw_exogenous(uncertain)
-        self.policy = PolicyState(cfg.levers, cfg.reference_levers)
+        scenario = cfg.levers if cfg.run.policy == "scenario" else None
+        timeline = resolve_timeline(cfg.region.policy_timeline)
+        self.policy = PolicyState(scenario, cfg.reference_levers, timeline)
         self.ledger = PublicCostLedger()
         tg = cfg.targets
         self.approvals = platforms.Approvals((tg.count_from_year, tg.count_from_quarter))
@@ -252,16 +262,24 @@ class InnovationModel(mesa.Model):
             for d in ("bachelor", "master", "phd")
         }
 
+    def year_rng(self, year: int) -> np.random.Generator:
+        """The generator of one calendar year's exogenous draws (independent of the horizon)."""
+        seq = self.streams.exogenous.bit_generator.seed_seq
+        return np.random.default_rng(
+            np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, year))
+        )
+
     def _draw_exogenous(self, uncertain: bool) -> dict[str, Any]:
+        """Replicate-level drivers once, then each year's listing window from its own stream."""
         exo = self.region.exogenous
         spread = exo.listing_window_spread if uncertain else 0.0
-        rng = self.streams.economy
+        rng = self.streams.exogenous
         later_window = draw(exo.listing_window_later, rng, uncertain)
         later_batch = draw(exo.little_giant_batch_later, rng, uncertain)
         years = range(self.base_year + 1, self.horizon + 1)
         window = {
             y: float(exo.listing_window.get(y, later_window))
-            * float(np.exp(rng.normal(0, spread)) if spread else 1.0)
+            * float(np.exp(self.year_rng(y).normal(0, spread)) if spread else 1.0)
             for y in years
         }
         batch = {y: float(exo.little_giant_batch.get(y, later_batch)) for y in years}
@@ -371,9 +389,9 @@ class InnovationModel(mesa.Model):
         else:
             self.quarter += 1
         b, s, pol = self.behaviour, self.streams, self.policy
-        was_active = pol.active
+        pool_before = pol.levers.cultivation_pool_size
         pol.update(self.year, self.quarter)
-        if pol.active and not was_active:
+        if pol.levers.cultivation_pool_size != pool_before:
             platforms.refresh_cultivation_pool(self.firms, pol.levers.cultivation_pool_size)
         self.economy.step_quarter(self.talent_stock() / self.reference.talent_stock)
         self._firms_quarter()
@@ -539,7 +557,7 @@ class InnovationModel(mesa.Model):
             approvals=self.approvals,
             now=self.now,
         )
-        platforms.refresh_cultivation_pool(f, pol.levers.cultivation_pool_size if pol.active else 0)
+        platforms.refresh_cultivation_pool(f, pol.levers.cultivation_pool_size)
         promoted = talent.promote(
             self.talent, b.talent, s.talent, self.config.run.people_per_agent, year
         )
@@ -566,8 +584,6 @@ class InnovationModel(mesa.Model):
     def _budget_rules(self, costs: dict[str, float], local: float) -> None:
         """Budget cap (ration next year's money levers) and evaluate-and-adjust."""
         lv, pol = self.policy.levers, self.policy
-        if not pol.active:
-            return
         pol.ration = budget_ration(local, lv.budget_cap_yuan_per_year, pol.ration)
         if not lv.evaluate_and_adjust:
             return
