@@ -42,6 +42,8 @@ class ExogenousConfig:
     little_giant_batch: dict = field(default_factory=lambda: {2023: 3671, 2024: 3000})
     little_giant_batch_later: Driver = field(default_factory=lambda: Driver(3000, 2000, 4500))
     cluster_round_years: list = field(default_factory=lambda: [2024, 2027, 2030])
+    national_key_lab_rounds: dict = field(default_factory=dict)
+    national_key_lab_rounds_later: Driver = field(default_factory=lambda: Driver(0.0, 0.0, 0.0))
     house_price_growth: Driver = field(default_factory=lambda: Driver(0.0, -0.05, 0.04))
     outside_talent_pool_growth: Driver = field(default_factory=lambda: Driver(0.0, -0.01, 0.02))
     outside_wage_growth: Driver = field(default_factory=lambda: Driver(0.05, 0.03, 0.07))

@@ -205,11 +205,12 @@ class FirmState(Population):
         "tech_sme": bool,
         "little_giant": bool,
         "listed": bool,
-        "centre_type": np.int8,  # 0 = none, else 1 + index in CENTRE_TYPES
-        "platforms": np.int16,  # provincial / municipal platforms hosted
-        "national_enterprise_tech_centre": np.int16,
-        "national_innovation_centre": np.int16,
-        "other_national": np.int16,
+        "centre_type": np.int8,  # R&D centre hosted: 0 = none, else 1 + index in CENTRE_TYPES
+        "centre_registered": bool,  # registered as one of the five types (the rd_centres KPI)
+        "platforms": np.int32,  # provincial / municipal platforms hosted
+        "national_enterprise_tech_centre": np.int32,
+        "national_innovation_centre": np.int32,
+        "other_national": np.int32,
         "cultivation": bool,  # candidate in the national-platform cultivation pool
         "fund_backed": bool,
         "entry_year": np.int16,
@@ -401,7 +402,7 @@ def marginal_support(
     m = scale("C") * capped_marginal_rate(
         levers.rd_post_subsidy_rate, np.full(len(idx), levers.rd_post_subsidy_cap_yuan), rd
     )
-    centre = f.centre_type[idx]
+    centre = np.where(f.centre_registered[idx], f.centre_type[idx], 0)
     if levers.centre_incremental_rd_rate > 0:
         caps = np.array(
             [0.0, *[getattr(levers.centre_incremental_rd_cap_yuan, c) for c in CENTRE_TYPES]]
@@ -571,7 +572,7 @@ def pay_rd_subsidies(firms: FirmState, policy: PolicyView, ledger: CostLedger) -
     idx = f.live()
     rd, last = f.rd_this_year[idx], f.rd_last_year[idx]
     post = np.minimum(lv.rd_post_subsidy_rate * rd, lv.rd_post_subsidy_cap_yuan)
-    centre = f.centre_type[idx]
+    centre = np.where(f.centre_registered[idx], f.centre_type[idx], 0)
     caps = np.array([0.0, *[getattr(lv.centre_incremental_rd_cap_yuan, c) for c in CENTRE_TYPES]])
     incr = np.where(
         centre > 0,

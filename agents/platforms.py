@@ -5,12 +5,14 @@ national enterprise technology centres, national innovation centres, other natio
 (hosted by firms or institutions) and national key laboratories (hosted by universities and
 institutes).
 
-* **Firms** (:func:`create_at_firms`, year end): new provincial / municipal platforms are Poisson
-  in real R&D; a share of them are national approvals split by kind, faster for candidates in
-  the cultivation pool; each platform closes with a yearly probability after evaluation.
-* **Universities and institutes** (:func:`create_at_universities`, once a year): new platforms
-  Poisson in researchers, with the same closure; the city gains national key labs at a yearly
-  rate (higher while the cultivation programme runs), hosted in proportion to researchers.
+* **Firms** (:func:`create_at_firms`, quarterly): a firm can host platforms in proportion to its
+  real R&D; unused potential becomes provincial / municipal platforms at a yearly rate (a pool that
+  drains when formation is fast and refills as R&D grows), faster under awards and the city's
+  recognition drive; national approvals among firm hosts are Poisson in real R&D (faster for
+  candidates in the cultivation pool); each platform closes with a yearly probability.
+* **Universities and institutes** (:func:`create_at_universities`, quarterly): the same pool in
+  researchers; national key labs (:func:`national_key_labs`, yearly) arrive at a rate plus
+  national reorganisation rounds, hosted in proportion to researchers.
 * **Awards** (lever B): every approval is paid the award of its kind (:func:`award`); awards
   raise formation with a constant elasticity against the base-year award
   (:func:`award_multiplier`). :class:`Approvals` books them and counts approvals since the
@@ -43,20 +45,45 @@ FIRM_NATIONAL_KINDS = (
 class PlatformParams:
     """Parameters of platform creation and closure (``region.behaviour.platforms``)."""
 
-    platform_rate_per_100m_rd: float = param(
-        0.30,
-        low=0.1,
-        high=1.0,
-        unit="new platforms per 100m yuan real R&D per year",
-        source="hand-set; about 2,100 platforms in 2022, no earlier total",
+    platform_formation_rate: float = param(
+        0.2,
+        low=0.02,
+        high=0.8,
+        unit="probability per year per unit of unused hosting potential",
+        source="calibrated; prior wide enough for 1,200 (2017 estimate) to 2,100 (2022 estimate)",
         rule="agents.platforms.create_at_firms",
     )
-    national_platform_share: float = param(
-        0.03,
-        low=0.01,
-        high=0.08,
-        unit="share",
-        source="hand-set; national share of new firm-hosted platforms",
+    platform_rd_per_unit_yuan: float = param(
+        2.0e7,
+        low=3.0e6,
+        high=1.0e8,
+        unit="yuan of real R&D per platform a firm can host",
+        source="calibrated; hosting potential rises with R&D (platforms need R&D staff and money)",
+        rule="agents.platforms.create_at_firms",
+    )
+    researchers_per_platform: float = param(
+        20.0,
+        low=5.0,
+        high=100.0,
+        unit="researchers per platform an institution can host",
+        source="calibrated; about 45 % of platforms hosted by universities and institutes",
+        rule="agents.platforms.create_at_universities",
+    )
+    platform_campaign_effect: float = param(
+        1.0,
+        low=0.0,
+        high=2.5,
+        unit="log multiplier per unit of recognition_campaign",
+        source="calibrated; +604 (2023) and +699 (2024) new platforms against about +200 a "
+        "year before the drive; prior from x1 to x12",
+        rule="agents.platforms.campaign_multiplier",
+    )
+    national_platform_rate_per_100m_rd: float = param(
+        0.01,
+        low=0.002,
+        high=0.06,
+        unit="national approvals per 100m yuan of a host's real R&D per year",
+        source="calibrated; 120+ national platforms in 2021, 152 in 2025 (+55 in 2021-2025)",
         rule="agents.platforms.create_at_firms",
     )
     national_kind_shares: dict = param(
@@ -79,21 +106,21 @@ class PlatformParams:
         source="assumption; candidates in the cultivation pool reach national level faster",
         rule="agents.platforms.create_at_firms",
     )
-    platform_rate_per_1000_researchers: float = param(
-        2.0,
-        low=0.5,
-        high=6.0,
-        unit="new platforms per 1000 researchers per year",
-        source="hand-set; about 45% of platforms hosted by universities and institutes",
-        rule="agents.platforms.create_at_universities",
-    )
     national_key_lab_rate: float = param(
         0.25,
-        low=0.05,
-        high=0.8,
-        unit="new national key labs per year (city)",
+        low=0.0,
+        high=1.0,
+        unit="new national key labs per year (city), outside national rounds",
         source="hand-set; 11 national key labs accumulated by 2017",
-        rule="agents.platforms.create_at_universities",
+        rule="agents.platforms.national_key_labs",
+    )
+    national_key_lab_round_labs: float = param(
+        5.0,
+        low=0.0,
+        high=15.0,
+        unit="national key labs the city gains in a full national round",
+        source="calibrated; 7 newly listed in the 2023 reorganisation round",
+        rule="agents.platforms.national_key_labs",
     )
     cultivation_key_lab_boost: float = param(
         0.5,
@@ -101,7 +128,7 @@ class PlatformParams:
         high=1.0,
         unit="share",
         source="assumption; extra national key labs while the cultivation programme runs",
-        rule="agents.platforms.create_at_universities",
+        rule="agents.platforms.national_key_labs",
     )
     platform_closure_rate: float = param(
         0.02,
@@ -141,8 +168,13 @@ def award_multiplier(policy: PolicyView, kind: str, p: PlatformParams) -> float:
     return (now / ref) ** p.platform_award_elasticity
 
 
+def campaign_multiplier(policy: PolicyView, p: PlatformParams) -> float:
+    """Effect of the city's recognition drive on platform formation (1 without a drive)."""
+    return float(np.exp(p.platform_campaign_effect * policy.levers.recognition_campaign))
+
+
 class Approvals:
-    """Books platform awards and counts approvals since the three-year window opened.
+    """Books platform awards and counts approvals: this year's, and since the window opened.
 
     Args:
         window_start: ``(year, quarter)`` from which approvals count (the plan's issue date).
@@ -151,6 +183,7 @@ class Approvals:
     def __init__(self, window_start: tuple[int, int]) -> None:
         self.window_start = window_start
         self.approved: dict[str, int] = dict.fromkeys(PLATFORM_KINDS, 0)
+        self.this_year: dict[str, int] = dict.fromkeys(PLATFORM_KINDS, 0)
 
     def approve(
         self, kind: str, n: int, now: tuple[int, int], policy: PolicyView, ledger: CostLedger
@@ -159,13 +192,33 @@ class Approvals:
         if n <= 0:
             return
         ledger.book("platform_awards", n * award(policy.levers, kind, policy.scale("B")))
+        self.this_year[kind] += n
         if now >= self.window_start:
             self.approved[kind] += n
 
+    def close_year(self) -> dict[str, int]:
+        """This year's approvals by kind; the yearly counts start again."""
+        out = dict(self.this_year)
+        self.this_year = dict.fromkeys(PLATFORM_KINDS, 0)
+        return out
+
+
+def per_quarter(p_year: float) -> float:
+    """Probability per quarter equivalent to a yearly probability."""
+    return float(-np.expm1(np.log1p(-min(p_year, 0.999)) / 4.0))
+
 
 def closures(rng: np.random.Generator, hosted: np.ndarray, p: PlatformParams) -> np.ndarray:
-    """Platforms closed after evaluation this year, per host."""
-    return rng.binomial(hosted, p.platform_closure_rate)
+    """Platforms closed after evaluation this quarter, per host."""
+    return rng.binomial(hosted, per_quarter(p.platform_closure_rate))
+
+
+def formation(
+    rng: np.random.Generator, potential: np.ndarray, hosted: np.ndarray, rate_year: float
+) -> np.ndarray:
+    """New platforms this quarter: Poisson in the unused hosting potential of each host."""
+    gap = np.maximum(potential - hosted, 0.0)
+    return rng.poisson(rate_year / 4.0 * gap)
 
 
 def create_at_firms(
@@ -178,24 +231,32 @@ def create_at_firms(
     approvals: Approvals,
     now: tuple[int, int],
 ) -> None:
-    """Year end: firms host new platforms in proportion to real R&D; some close."""
+    """One quarter: firms host new platforms within their R&D's potential; some close.
+
+    A firm can host ``rd_real / platform_rd_per_unit_yuan`` platforms; each unit of unused
+    potential becomes a platform at ``platform_formation_rate`` a year, times the award and the
+    recognition-drive multipliers. National approvals (enterprise tech centres, innovation
+    centres, others) among firm hosts are Poisson in real R&D, faster for cultivation candidates.
+    """
     f = firms
     idx = f.live()
-    award_mult = award_multiplier(policy, "provincial_municipal", p)
-    cult = np.where(f.cultivation[idx], p.cultivation_multiplier, 1.0)
-    lam = p.platform_rate_per_100m_rd * f.rd_real[idx] / 1e8 * award_mult
-    new = rng.poisson(lam)
+    rate = (
+        p.platform_formation_rate
+        * award_multiplier(policy, "provincial_municipal", p)
+        * campaign_multiplier(policy, p)
+    )
+    potential = f.rd_real[idx] / p.platform_rd_per_unit_yuan
+    new = formation(rng, potential, f.platforms[idx], rate)
     closed = closures(rng, f.platforms[idx], p)
-    f.platforms[idx] += (new - closed).astype(np.int16)
+    f.platforms[idx] += (new - closed).astype(f.platforms.dtype)
     approvals.approve("provincial_municipal", int(new.sum()), now, policy, ledger)
-    # National approvals among firm hosts (enterprise tech centres, innovation centres, others).
+    cult = np.where(f.cultivation[idx], p.cultivation_multiplier, 1.0)
+    lam = p.national_platform_rate_per_100m_rd * f.rd_real[idx] / 1e8 / 4.0 * cult
     for kind in FIRM_NATIONAL_KINDS:
         mult = award_multiplier(policy, kind, p)
-        share = p.national_kind_shares[kind]
-        lam_n = lam * p.national_platform_share * share * cult * mult
-        got = rng.poisson(lam_n)
+        got = rng.poisson(lam * p.national_kind_shares[kind] * mult)
         col = getattr(f, kind)
-        col[idx] += got.astype(np.int16)
+        col[idx] += got.astype(col.dtype)
         approvals.approve(kind, int(got.sum()), now, policy, ledger)
 
 
@@ -209,22 +270,45 @@ def create_at_universities(
     approvals: Approvals,
     now: tuple[int, int],
 ) -> None:
-    """Once a year: institutions host new platforms in proportion to researchers; national key labs.
+    """One quarter: institutions host new platforms within their researchers' potential."""
+    u = universities
+    idx = u.live()
+    rate = (
+        p.platform_formation_rate
+        * award_multiplier(policy, "provincial_municipal", p)
+        * campaign_multiplier(policy, p)
+    )
+    potential = u.researchers[idx] / p.researchers_per_platform
+    new = formation(rng, potential, u.platforms[idx], rate)
+    closed = closures(rng, u.platforms[idx], p)
+    u.platforms[idx] += (new - closed).astype(u.platforms.dtype)
+    approvals.approve("provincial_municipal", int(new.sum()), now, policy, ledger)
 
-    National key labs arrive at ``national_key_lab_rate`` a year for the city (x the award effect,
-    x ``1 + cultivation_key_lab_boost`` while a cultivation pool is funded), hosted in proportion
-    to researchers.
+
+def national_key_labs(
+    universities: UniversityState,
+    p: PlatformParams,
+    rng: np.random.Generator,
+    round_intensity: float,
+    *,
+    policy: PolicyView,
+    ledger: CostLedger,
+    approvals: Approvals,
+    now: tuple[int, int],
+) -> None:
+    """Once a year: national key labs approved for the city's institutions.
+
+    The city gains ``national_key_lab_rate`` labs a year plus ``national_key_lab_round_labs`` x
+    the year's national round intensity (``region.exogenous.national_key_lab_rounds``), times the
+    award effect and ``1 + cultivation_key_lab_boost`` while a cultivation pool is funded; hosts
+    are drawn in proportion to researchers.
     """
     u = universities
     idx = u.live()
-    award_mult = award_multiplier(policy, "provincial_municipal", p)
-    new = rng.poisson(p.platform_rate_per_1000_researchers * u.researchers[idx] / 1000 * award_mult)
-    closed = closures(rng, u.platforms[idx], p)
-    u.platforms[idx] += (new - closed).astype(np.int16)
-    approvals.approve("provincial_municipal", int(new.sum()), now, policy, ledger)
-    nkl_mult = award_multiplier(policy, "national_key_lab", p)
+    mult = award_multiplier(policy, "national_key_lab", p)
     pool = 1.0 + p.cultivation_key_lab_boost * (policy.levers.cultivation_pool_size > 0)
-    n_new = rng.poisson(p.national_key_lab_rate * nkl_mult * pool)
+    lam = (p.national_key_lab_rate + p.national_key_lab_round_labs * round_intensity) * mult * pool
+    n_new = int(rng.poisson(lam))
     if n_new:
         w = u.researchers[idx] / u.researchers[idx].sum()
         hosts = rng.choice(idx, size=n_new, p=w)
@@ -276,6 +360,21 @@ def count(firms: FirmState, universities: UniversityState) -> int:
         u.platforms[ui].sum() + u.national_key_labs[ui].sum() + u.national_platforms[ui].sum()
     )
     return int(firm_total + univ_total)
+
+
+def count_national(firms: FirmState, universities: UniversityState) -> int:
+    """National-level platforms hosted by live firms and institutions (national key labs incl.)."""
+    f, u = firms, universities
+    fi, ui = f.live(), u.live()
+    firm_total = national_counts(f, fi).sum()
+    univ_total = u.national_key_labs[ui].sum() + u.national_platforms[ui].sum()
+    return int(firm_total + univ_total)
+
+
+def count_national_key_labs(universities: UniversityState) -> int:
+    """National key laboratories hosted (stock)."""
+    u = universities
+    return int(u.national_key_labs[u.live()].sum())
 
 
 def count_cultivation(firms: FirmState) -> int:

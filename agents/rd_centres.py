@@ -1,18 +1,25 @@
 """The five types of R&D centre (levers A1-A5): registration, arrivals from outside and awards.
 
-* **Registration** (:func:`register`): at year end an existing firm with enough real R&D and no
-  registered centre registers one, with a yearly probability that rises with the one-off award it
-  would receive (half the maximum rate at ``centre_upgrade_award_half_yuan``). Its type follows the
-  document's order: Fortune-500 affiliate, leading enterprise HQ (SOE or very large), foreign,
-  bonded (in the bonded zone), else an upgraded enterprise centre.
+Only centres registered under the programme count (``centre_registered``, the ``rd_centres`` KPI);
+the programme opened in August 2023 (lever ``centre_registration_open``), so none count before.
+
+* **Registration** (:func:`register`, year end, while the programme is open): a firm hosting an
+  R&D centre that is not registered (one that arrived before the programme), or an existing firm
+  with enough real R&D to set one up, registers with a yearly probability that rises with the
+  upgrade award an existing firm receives (half the maximum rate at
+  ``centre_upgrade_award_half_yuan``). Its type follows the document's order: Fortune-500
+  affiliate, leading enterprise HQ (SOE or very large), foreign, bonded (in the bonded zone), else
+  an upgraded enterprise centre. Existing firms get the *upgrade* award, whatever their type: the
+  settling awards of types A1, A2 and A4 are for centres that are new to the city.
 * **Arrivals** (:func:`arrivals`): outside firms' R&D centres arrive each quarter as Poisson
   draws whose base rate scales with the city's attractiveness (:func:`attractiveness`): the
-  award relative to the centre's investment, the talent stock, bonded duty relief (bonded
-  centres only) and IP / international spending (lever H, booked here).
+  settling award relative to the centre's investment, the talent stock, bonded duty relief
+  (bonded centres only) and IP / international spending (lever H, booked here). While the
+  programme is open they register at once and are paid their type's settling award.
 * **Awards** (:func:`award_by_code`, :func:`pay_awards`): the one-off award is a share of the
-  centre's investment, capped by type; it is booked when a centre is registered or arrives, and
-  enters the firm's award pool (spent on R&D, :func:`agents.firm.spend_awards`); bonded centres
-  also get the customs-declaration refund.
+  centre's investment, capped by type; it is booked when a centre registers, and enters the
+  firm's award pool (spent on R&D, :func:`agents.firm.spend_awards`); bonded centres also get the
+  customs-declaration refund.
 """
 
 from __future__ import annotations
@@ -203,13 +210,29 @@ def award_by_code(levers, scale_a: float, investment: dict) -> np.ndarray:
 
 
 def pay_awards(
-    firms: FirmState, rows: np.ndarray, p: CentreParams, policy: PolicyView, ledger: CostLedger
+    firms: FirmState,
+    rows: np.ndarray,
+    p: CentreParams,
+    policy: PolicyView,
+    ledger: CostLedger,
+    new_to_city: bool,
 ) -> None:
-    """One-off awards (and bonded customs refunds) for centres registered or arrived now."""
+    """One-off awards (and bonded customs refunds) for centres registered now.
+
+    Args:
+        firms: The firm population.
+        rows: Firms whose centre registered now.
+        p: Centre parameters.
+        policy: Levers in force.
+        ledger: Public cost ledger.
+        new_to_city: Centres arriving now get their type's settling award; existing firms
+            registering a centre get the upgrade award.
+    """
     if len(rows) == 0:
         return
     award = award_by_code(policy.levers, policy.scale("A"), p.centre_investment_yuan)
-    paid = award[firms.centre_type[rows]]
+    codes = firms.centre_type[rows] if new_to_city else CENTRE_CODE["upgraded"]
+    paid = np.broadcast_to(award[codes], rows.shape).astype(float)
     ledger.book("centre_awards", float(paid.sum()))
     firms.award_pool[rows] += paid
     bonded = firms.centre_type[rows] == CENTRE_CODE["bonded"]
@@ -218,8 +241,13 @@ def pay_awards(
 
 
 def eligible_type(firms: FirmState, idx: np.ndarray, p: CentreParams) -> np.ndarray:
-    """Which centre type each firm could register as (0 = none), in the document's order."""
+    """Which centre type each firm could register as (0 = none), in the document's order.
+
+    A firm hosting an unregistered centre registers it as its own type; a firm without one needs
+    ``centre_upgrade_min_rd_yuan`` of real R&D and takes the type its ownership, zone and size give.
+    """
     f = firms
+    hosted = np.where(f.centre_registered[idx], 0, f.centre_type[idx])
     big = (f.rd_real[idx] >= p.centre_upgrade_min_rd_yuan) & (f.centre_type[idx] == 0)
     own = f.ownership[idx]
     kind = np.zeros(len(idx), np.int8)
@@ -229,7 +257,7 @@ def eligible_type(firms: FirmState, idx: np.ndarray, p: CentreParams) -> np.ndar
     leading = (own == SOE) | (f.revenue[idx] >= p.leading_hq_min_revenue_yuan)
     kind = np.where(big & leading, CENTRE_CODE["leading_hq"], kind)
     kind = np.where(big & (own == F500), CENTRE_CODE["fortune500"], kind)
-    return kind
+    return np.where(hosted > 0, hosted, kind).astype(np.int8)
 
 
 def register(
@@ -239,22 +267,27 @@ def register(
     policy: PolicyView,
     ledger: CostLedger,
 ) -> np.ndarray:
-    """Year end: existing firms register R&D centres; the chance rises with the one-off award.
+    """Year end: existing firms register R&D centres; the chance rises with the upgrade award.
 
     Returns:
-        The rows that registered a centre (their awards are paid).
+        The rows that registered a centre (their awards are paid); none while the programme is
+        closed.
     """
     f = firms
+    if not policy.levers.centre_registration_open:
+        return np.empty(0, np.int64)
     idx = f.live()
     kind = eligible_type(f, idx, p)
     award = award_by_code(policy.levers, policy.scale("A"), p.centre_investment_yuan)
+    upgrade = award[CENTRE_CODE["upgraded"]]
     prob = p.centre_upgrade_max_rate * -np.expm1(
-        -np.log(2) * award[kind] / p.centre_upgrade_award_half_yuan
+        -np.log(2) * upgrade / p.centre_upgrade_award_half_yuan
     )
     new = (kind > 0) & (rng.random(len(idx)) < prob)
     rows = idx[new]
     f.centre_type[rows] = kind[new]
-    pay_awards(f, rows, p, policy, ledger)
+    f.centre_registered[rows] = True
+    pay_awards(f, rows, p, policy, ledger, new_to_city=False)
     return rows
 
 
@@ -355,12 +388,14 @@ def arrivals(
             knowledge=rd * p.arrival_knowledge_years,
             age=p.arrival_age_years,
             centre_type=code,
+            centre_registered=bool(policy.levers.centre_registration_open),
         )
-        pay_awards(firms, rows, p, policy, ledger)
+        if policy.levers.centre_registration_open:
+            pay_awards(firms, rows, p, policy, ledger, new_to_city=True)
         new_rows.append(rows)
     return np.concatenate(new_rows) if new_rows else np.empty(0, np.int64)
 
 
 def count(firms: FirmState) -> int:
     """Registered R&D centres of the five types (the ``rd_centres`` KPI)."""
-    return firms.count(firms.centre_type > 0)
+    return firms.count(firms.centre_registered)

@@ -575,7 +575,8 @@ def graduate_inflow(
     people_per_agent: int,
     year: int,
 ) -> tuple[int, np.ndarray]:
-    """Yearly (after graduation): graduates who stay become talent (PhDs as young researchers).
+    """Graduates who stay become talent (PhDs as young researchers); called each quarter with a
+    quarter of the year's graduates, so entry into the labour market is spread over the year.
 
     Returns:
         Persons who stayed and the new rows (without employer).
@@ -596,7 +597,8 @@ def graduate_inflow(
 def promote(
     talent: TalentState, p: TalentParams, rng: np.random.Generator, people_per_agent: int, year: int
 ) -> np.ndarray:
-    """Yearly: each person moves up one tier with the tier's promotion probability.
+    """One quarter: each person moves up one tier with the quarterly share of the tier's yearly
+    promotion probability (spread over the year, so the R&D-capable tiers do not jump once a year).
 
     The promoted persons of a tier are drawn from its agents without replacement (multivariate
     hypergeometric over headcounts). An agent whose whole group is promoted changes tier in place
@@ -607,7 +609,7 @@ def promote(
         The new rows of partially promoted groups (without employer).
     """
     t = talent
-    rate = tier_vector(p.promotion_rate)
+    rate = quarterly(tier_vector(p.promotion_rate))
     moved = np.zeros(len(TIERS), np.int64)
     years = np.zeros(len(TIERS))
     in_place: list[np.ndarray] = []

@@ -96,7 +96,16 @@ class UniversityParams:
         high=0.6,
         unit="share per year",
         source="calibrated; deepening technology market (turnover 102.5 to 823.6 over 2017-2022)",
-        rule="agents.university.market_depth",
+        rule="agents.university.deepen_market",
+    )
+    transfer_market_ceiling: float = param(
+        0.15,
+        low=0.04,
+        high=0.4,
+        unit="technology-contract turnover / GDP",
+        source="calibrated; turnover 1 % of GDP (2017), 5.9 % (2022), about 9.4 % (2025); "
+        "leading tech cities reach 10-20 %",
+        rule="agents.university.deepen_market",
     )
     licences_per_output: float = param(
         0.02,
@@ -147,10 +156,11 @@ class UniversityState(Population):
         "contract_turnover": np.float64,  # yuan per year
         "licences": np.float64,  # per year
         "spinoffs": np.int32,  # cumulative
-        "platforms": np.int16,  # provincial / municipal
-        "national_platforms": np.int16,
-        "national_key_labs": np.int16,
+        "platforms": np.int32,  # provincial / municipal
+        "national_platforms": np.int32,
+        "national_key_labs": np.int32,
         "flagship_investment": np.float64,  # yuan cumulative
+        "flagship_researchers": np.float64,  # researchers paid by this year's flagship money
         "big_science": bool,  # hosts a national lab or large facility
     }
 
@@ -189,9 +199,14 @@ def transfer_multiplier(support: float, support_ref: float, p: UniversityParams)
     return ((support + floor) / (support_ref + floor)) ** p.transfer_support_elasticity
 
 
-def market_depth(growth: float, years: int) -> float:
-    """Technology-market depth relative to the base year (grows at ``transfer_market_growth``)."""
-    return (1.0 + growth) ** years
+def deepen_market(depth: float, turnover_share_of_gdp: float, p: UniversityParams) -> float:
+    """Next year's technology-market depth: growth slows as turnover approaches its GDP ceiling.
+
+    ``depth * (1 + transfer_market_growth * max(0, 1 - share / transfer_market_ceiling))``, where
+    ``share`` is this year's technology-contract turnover as a share of GDP (logistic deepening).
+    """
+    room = max(0.0, 1.0 - turnover_share_of_gdp / p.transfer_market_ceiling)
+    return depth * (1.0 + p.transfer_market_growth * room)
 
 
 def big_science_probability(
@@ -220,7 +235,7 @@ def step_year(
     ledger: CostLedger,
     gdp_growth_last_year: float,
     rd_per_researcher: float,
-    years_since_base: int,
+    market_depth: float,
 ) -> YearOutput:
     """Graduation, enrolment, researchers, research output and technology transfer.
 
@@ -234,7 +249,7 @@ def step_year(
         ledger: Public cost ledger.
         gdp_growth_last_year: GDP growth of the previous year.
         rd_per_researcher: Base-year R&D per researcher (yuan per year).
-        years_since_base: Years since the base year (technology-market depth).
+        market_depth: Technology-market depth relative to the base year (:func:`deepen_market`).
 
     Returns:
         This year's graduates by degree and new spin-offs.
@@ -247,22 +262,24 @@ def step_year(
         col = getattr(u, f"students_{d}")
         col[idx] = students[d] * (1.0 + p.enrolment_growth)
     u.graduates[idx] = sum(grads.values())
-    # Researchers grow with the economy and with flagship funding.
+    # Researchers grow with the economy; flagship money pays for researchers while it flows (a
+    # recurring cost: the researchers it pays go when the money stops).
     flagship_share = np.where(u.kind[idx] == FLAGSHIP, 1.0, 0.0)
     n_flag = max(flagship_share.sum(), 1.0)
     invest = policy.amount("flagship_investment_yuan_per_year", "B")
     u.flagship_investment[idx] += invest * flagship_share / n_flag
     ledger.book("flagship_investment", invest)
-    u.researchers[idx] *= 1.0 + gdp_growth_last_year * p.researcher_growth_elasticity
-    u.researchers[idx] += (
-        flagship_share * invest / n_flag / rd_per_researcher * p.flagship_researcher_share
-    )
+    organic = u.researchers[idx] - u.flagship_researchers[idx]
+    organic *= 1.0 + gdp_growth_last_year * p.researcher_growth_elasticity
+    paid = flagship_share * invest / n_flag / rd_per_researcher * p.flagship_researcher_share
+    u.flagship_researchers[idx] = paid
+    u.researchers[idx] = organic + paid
     u.research_output[idx] = u.researchers[idx] * p.output_per_researcher
     # Technology transfer.
     support = policy.amount("tech_transfer_support_yuan_per_year", "D")
     ledger.book("tech_transfer_support", support)
     mult = transfer_multiplier(support, policy.reference.tech_transfer_support_yuan_per_year, p)
-    market = market_depth(p.transfer_market_growth, years_since_base)
+    market = market_depth
     turnover = u.research_output[idx] * p.transfer_turnover_per_output_yuan * mult * market
     u.contract_turnover[idx] = turnover
     u.licences[idx] = u.research_output[idx] * p.licences_per_output * mult
@@ -274,14 +291,23 @@ def step_year(
 def big_science_candidacy(
     universities: UniversityState, p: UniversityParams, rng: np.random.Generator
 ) -> None:
-    """Flagship labs with enough cumulative investment may be approved as big science."""
+    """The flagship programme as a whole may win a national lab or large facility this year.
+
+    The yearly chance rises with the programme's cumulative investment (all flagship labs
+    together) above ``big_science_min_investment_yuan``; a win is hosted by the flagship lab with
+    the most researchers that hosts none yet.
+    """
     u = universities
     idx = u.live()
+    flag = idx[(u.kind[idx] == FLAGSHIP) & ~u.big_science[idx]]
+    if len(flag) == 0:
+        return
+    total = float(u.flagship_investment[idx][u.kind[idx] == FLAGSHIP].sum())
     prob = big_science_probability(
-        u.flagship_investment[idx], p.big_science_min_investment_yuan, p.big_science_rate_per_bn
-    )
-    won = (u.kind[idx] == FLAGSHIP) & ~u.big_science[idx] & (rng.random(len(idx)) < prob)
-    u.big_science[idx[won]] = True
+        np.array([total]), p.big_science_min_investment_yuan, p.big_science_rate_per_bn
+    )[0]
+    if rng.random() < prob:
+        u.big_science[flag[np.argmax(u.researchers[flag])]] = True
 
 
 def research_output(universities: UniversityState) -> float:

@@ -380,6 +380,7 @@ def build_firms(region, base: BaseState, rng: np.random.Generator) -> FirmState:
     big = rows[f.rd_real >= b.rd_centres.centre_upgrade_min_rd_yuan]
     registered = _pick(rng, big, int(round(base["five_type_rd_centres"])), np.ones(len(big)))
     f.centre_type[registered] = CENTRE_CODE["upgraded"]  # pre-existing centres count as upgraded
+    f.centre_registered[registered] = True
     return f
 
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents import clusters, platforms, rd_centres, statuses, university
-from agents.university import market_depth
 
 if TYPE_CHECKING:
     from sim.model import InnovationModel
@@ -38,6 +37,12 @@ KPI_UNITS = {
     "cultivation_pool": "count",
     "gdp": "100m yuan",
     "public_cost": "100m yuan (local levers, this year)",
+    "new_platforms": "count approved this year (all kinds)",
+    "national_platforms": "count (national-level platforms, national key labs included)",
+    "national_key_labs": "count",
+    "rd_institutions": "count (platforms plus registered R&D centres)",
+    "new_rd_institutions": "count this year (new platforms plus newly registered centres)",
+    "new_high_tech_enterprises": "count certified this year",
 }
 """Every KPI the model reports each year, with its unit (the first eleven are the targets' ids)."""
 
@@ -47,13 +52,11 @@ KPI_IDS = tuple(KPI_UNITS)
 def tech_contract_turnover(model: InnovationModel) -> float:
     """City turnover: universities' contracts plus firms' (scaling with firm knowledge), yuan.
 
-    Both grow with the depth of the technology market (``transfer_market_growth`` a year).
+    Both grow with the depth of the technology market (:func:`agents.university.deepen_market`).
     """
     f = model.firms
     knowledge = float(f.knowledge[f.live()].sum())
-    depth = market_depth(
-        model.behaviour.university.transfer_market_growth, model.year - model.base_year
-    )
+    depth = model.market_depth
     univ = university.contract_turnover(model.universities)
     return univ + model.reference.firm_turnover_per_knowledge * knowledge * depth
 
@@ -80,12 +83,15 @@ def compute(
     rd = rd_expenditure_yuan
     years = model.year - model.base_year
     approved = model.approvals.approved
+    flows = model.year_flows
+    n_platforms = platforms.count(f, u)
+    n_centres = rd_centres.count(f)
     return {
         "rd_expenditure": rd / 1e8,
         "rd_intensity": rd / model.economy.gdp_year * 100,
         "rd_growth": float(rd_growth(rd, model.reference.rd_expenditure, years)),
-        "platforms": float(platforms.count(f, u)),
-        "rd_centres": float(rd_centres.count(f)),
+        "platforms": float(n_platforms),
+        "rd_centres": float(n_centres),
         "clusters": float(clusters.count(model.clusters)),
         "talent": float(model.talent.stock()),
         "listed": float(statuses.count_listed(f)),
@@ -100,6 +106,12 @@ def compute(
         "cultivation_pool": float(platforms.count_cultivation(f)),
         "gdp": model.economy.gdp_year / 1e8,
         "public_cost": public_cost_yuan / 1e8,
+        "new_platforms": float(flows["new_platforms"]),
+        "national_platforms": float(platforms.count_national(f, u)),
+        "national_key_labs": float(platforms.count_national_key_labs(u)),
+        "rd_institutions": float(n_platforms + n_centres),
+        "new_rd_institutions": float(flows["new_platforms"] + flows["new_rd_centres"]),
+        "new_high_tech_enterprises": float(flows["new_high_tech_enterprises"]),
     }
 
 

@@ -134,6 +134,12 @@ class LeverConfig:
         family="A",
         what="duty/VAT relief on imported R&D inputs as a share of R&D cost, bonded zone only",
     )
+    centre_registration_open: bool = lever(
+        False,
+        unit="on/off",
+        family="A",
+        what="the registration programme of the five R&D-centre types is open (since Aug 2023)",
+    )
     bonded_customs_refund_cap_yuan: float = lever(
         0.0,
         unit="yuan per centre",
@@ -247,6 +253,14 @@ class LeverConfig:
         what="IP protection, international cooperation and offsite incubators",
     )
     # I: budget and evaluation
+    recognition_campaign: float = lever(
+        0.0,
+        unit="intensity (1 = the 2023 drive)",
+        family="I",
+        maximum=3.0,
+        what="the city's recognition drive: yearly work targets for new platforms, R&D "
+        "institutions, high-tech firms and tech SMEs, evaluated each year",
+    )
     budget_cap_yuan_per_year: float = lever(
         0.0,
         unit="yuan per year",
@@ -352,6 +366,16 @@ def resolve_timeline(periods: list[PolicyPeriod]) -> list[tuple[tuple[int, int],
     Raises:
         ConfigError: unknown lever keys, periods out of order, or an unknown preset.
     """
+    key = repr(periods)
+    if key not in _TIMELINES:
+        _TIMELINES[key] = _resolve_timeline(periods)
+    return copy.deepcopy(_TIMELINES[key])
+
+
+_TIMELINES: dict[str, list] = {}
+
+
+def _resolve_timeline(periods: list[PolicyPeriod]) -> list[tuple[tuple[int, int], LeverConfig]]:
     out: list[tuple[tuple[int, int], LeverConfig]] = []
     current = OmegaConf.structured(LeverConfig)
     last = None

@@ -21,7 +21,7 @@ budget rules and KPIs.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from types import SimpleNamespace
 from typing import Any
@@ -104,10 +104,16 @@ class BaseReferences:
 
 @dataclass
 class Pending:
-    """Results waiting for a later step: spin-offs and funded start-up teams not yet started."""
+    """Results waiting for a later step: spin-offs, funded start-up teams and graduates."""
 
     spinoffs: int = 0
     team_startups: float = 0.0
+    graduates: dict = field(default_factory=dict)  # per quarter, by degree
+    graduate_quarters: int = 0  # quarters of the last graduation still to enter
+
+
+YEAR_FLOWS = ("new_platforms", "new_rd_centres", "new_high_tech_enterprises")
+"""Gross flows counted during a year (reported with the year's KPIs, then reset)."""
 
 
 _POPULATIONS: dict[tuple, build.BasePopulations] = {}
@@ -223,6 +229,8 @@ class InnovationModel(mesa.Model):
         u = self.universities
         u.rd_spend[u.live()] = u.researchers[u.live()] * self.reference.univ_rd_per_researcher
         self.rd_firms_this_year = self.rd_institutions_this_year = 0.0
+        self.year_flows = dict.fromkeys(YEAR_FLOWS, 0)
+        self.market_depth = 1.0
         self._assign_employers(self.talent.live())
         self._populations_ready = True
         if not cfg.run.lazy_agents:
@@ -283,7 +291,9 @@ class InnovationModel(mesa.Model):
             for y in years
         }
         batch = {y: float(exo.little_giant_batch.get(y, later_batch)) for y in years}
-        return {"listing_window": window, "little_giant_batch": batch}
+        later_round = draw(exo.national_key_lab_rounds_later, rng, uncertain)
+        rounds = {y: float(exo.national_key_lab_rounds.get(y, later_round)) for y in years}
+        return {"listing_window": window, "little_giant_batch": batch, "key_lab_rounds": rounds}
 
     # -----------------------------------------------------------------------------------------
     # Mesa agents (created when first looked at unless run.lazy_agents is false)
@@ -395,6 +405,7 @@ class InnovationModel(mesa.Model):
             platforms.refresh_cultivation_pool(self.firms, pol.levers.cultivation_pool_size)
         self.economy.step_quarter(self.talent_stock() / self.reference.talent_stock)
         self._firms_quarter()
+        self._platforms_quarter()
         self.rd_firms_this_year += firm.reported_total(self.firms) / 4.0
         self.rd_institutions_this_year += university.rd_spending(
             self.universities, self.reference.univ_rd_per_researcher, self.economy.wage_index
@@ -419,6 +430,10 @@ class InnovationModel(mesa.Model):
                 s.firm,
             )
             self._universities_year()
+        self._graduates_quarter()
+        self._assign_employers(
+            talent.promote(self.talent, b.talent, s.talent, self.people_per_agent, self.year)
+        )
         if self.quarter == 4:
             self._year_end()
 
@@ -456,6 +471,36 @@ class InnovationModel(mesa.Model):
         )
         f.remove(exited)
 
+    def _platforms_quarter(self) -> None:
+        """Platform formation and closure at firms and institutions (quarterly)."""
+        b, s = self.behaviour, self.streams
+        before = sum(self.approvals.this_year.values())
+        kw = {"policy": self.policy, "ledger": self.ledger, "approvals": self.approvals}
+        platforms.create_at_firms(self.firms, b.platforms, s.firm, now=self.now, **kw)
+        platforms.create_at_universities(
+            self.universities, b.platforms, s.university, now=self.now, **kw
+        )
+        self.year_flows["new_platforms"] += sum(self.approvals.this_year.values()) - before
+
+    def _graduates_quarter(self) -> None:
+        """A quarter of the last graduation's graduates enter the city's labour market."""
+        pend = self.pending
+        if pend.graduate_quarters <= 0:
+            return
+        pend.graduate_quarters -= 1
+        persons, rows = talent.graduate_inflow(
+            self.talent,
+            pend.graduates,
+            self.behaviour.talent,
+            self.streams.talent,
+            conditions=self.talent_conditions,
+            city=self._city(),
+            people_per_agent=self.people_per_agent,
+            year=self.year,
+        )
+        self._assign_employers(rows)
+        self.flows.add("inflow_graduates", persons)
+
     def _talent_quarter(self) -> None:
         b = self.behaviour
         pool = (1.0 + self.economy.outside_pool_growth) ** self.years_elapsed
@@ -492,7 +537,7 @@ class InnovationModel(mesa.Model):
             composition=self.composition,
             year=self.year,
         )
-        rd_centres.arrivals(
+        arrived = rd_centres.arrivals(
             self.firms,
             b.rd_centres,
             self.streams.entry,
@@ -503,6 +548,8 @@ class InnovationModel(mesa.Model):
             arrival_zone=ZONES.index(pop.centre_arrival_zone),
             revenue_per_employee=pop.revenue_per_employee_yuan,
         )
+        if self.policy.levers.centre_registration_open:
+            self.year_flows["new_rd_centres"] += len(arrived)
 
     def _universities_year(self) -> None:
         b, s = self.behaviour, self.streams
@@ -514,54 +561,37 @@ class InnovationModel(mesa.Model):
             ledger=self.ledger,
             gdp_growth_last_year=self.economy.growth_last_year,
             rd_per_researcher=self.reference.univ_rd_per_researcher,
-            years_since_base=self.year - self.base_year,
+            market_depth=self.market_depth,
         )
         self.pending.spinoffs += out.spinoffs
-        platforms.create_at_universities(
+        self.pending.graduates = {d: g / 4.0 for d, g in out.graduates.items()}
+        self.pending.graduate_quarters = 4
+        before = sum(self.approvals.this_year.values())
+        platforms.national_key_labs(
             self.universities,
             b.platforms,
             s.university,
+            self.exo_draws["key_lab_rounds"][self.year],
             policy=self.policy,
             ledger=self.ledger,
             approvals=self.approvals,
             now=self.now,
         )
+        self.year_flows["new_platforms"] += sum(self.approvals.this_year.values()) - before
         university.big_science_candidacy(self.universities, b.university, s.university)
-        persons, rows = talent.graduate_inflow(
-            self.talent,
-            out.graduates,
-            b.talent,
-            s.talent,
-            conditions=self.talent_conditions,
-            city=self._city(),
-            people_per_agent=self.config.run.people_per_agent,
-            year=self.year,
-        )
-        self._assign_employers(rows)
-        self.flows.add("inflow_graduates", persons)
 
     def _year_end(self) -> None:
         year, b, s, pol = self.year, self.behaviour, self.streams, self.policy
         f = self.firms
         firm.pay_rd_subsidies(f, pol, self.ledger)
-        statuses.update_high_tech(f, b.statuses, s.firm, b.firm.relabel_share_hte)
+        self.year_flows["new_high_tech_enterprises"] += statuses.update_high_tech(
+            f, b.statuses, s.firm, b.firm.relabel_share_hte, pol.levers.recognition_campaign
+        )
         window = self.exo_draws["listing_window"][year]
         self.new_listings = len(statuses.update_listing(f, window, b.statuses, s.firm))
-        rd_centres.register(f, b.rd_centres, s.firm, pol, self.ledger)
-        platforms.create_at_firms(
-            f,
-            b.platforms,
-            s.firm,
-            policy=pol,
-            ledger=self.ledger,
-            approvals=self.approvals,
-            now=self.now,
-        )
+        registered = rd_centres.register(f, b.rd_centres, s.firm, pol, self.ledger)
+        self.year_flows["new_rd_centres"] += len(registered)
         platforms.refresh_cultivation_pool(f, pol.levers.cultivation_pool_size)
-        promoted = talent.promote(
-            self.talent, b.talent, s.talent, self.config.run.people_per_agent, year
-        )
-        self._assign_employers(promoted)
         self.pending.team_startups += talent.book_programmes(pol, self.ledger)
         fund.step_year(
             self.funds, f, self.deals, b.fund, s.fund, policy=pol, ledger=self.ledger, year=year
@@ -576,6 +606,10 @@ class InnovationModel(mesa.Model):
         self.flows.close(year, self.talent_stock())
         self.kpi_values = kpis.compute(self, rd, local)
         kpis.check_finite(self.kpi_values, year)
+        self.year_flows = dict.fromkeys(YEAR_FLOWS, 0)
+        self.approvals.close_year()
+        share = self.kpi_values["tech_contract_turnover"] / self.kpi_values["gdp"]
+        self.market_depth = university.deepen_market(self.market_depth, share, b.university)
         self._budget_rules(costs, local)
         self.datacollector.collect(self)
         if year >= self.horizon:
