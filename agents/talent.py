@@ -575,8 +575,10 @@ def graduate_inflow(
     people_per_agent: int,
     year: int,
 ) -> tuple[int, np.ndarray]:
-    """Graduates who stay become talent (PhDs as young researchers); called each quarter with a
-    quarter of the year's graduates, so entry into the labour market is spread over the year.
+    """Graduates who stay become talent (PhDs as young researchers).
+
+    Called each quarter with a quarter of the year's graduates, so entry into the labour market is
+    spread over the year.
 
     Returns:
         Persons who stayed and the new rows (without employer).
@@ -597,8 +599,9 @@ def graduate_inflow(
 def promote(
     talent: TalentState, p: TalentParams, rng: np.random.Generator, people_per_agent: int, year: int
 ) -> np.ndarray:
-    """One quarter: each person moves up one tier with the quarterly share of the tier's yearly
-    promotion probability (spread over the year, so the R&D-capable tiers do not jump once a year).
+    """One quarter: each person moves up one tier with the quarterly share of the yearly rate.
+
+    Promotions are spread over the year, so the R&D-capable tiers do not jump once a year.
 
     The promoted persons of a tier are drawn from its agents without replacement (multivariate
     hypergeometric over headcounts). An agent whose whole group is promoted changes tier in place
