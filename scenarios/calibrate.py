@@ -102,7 +102,11 @@ def prior_box(cfg: SimConfig, free: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def history_config(cfg: SimConfig) -> SimConfig:
-    """The config that replays history: base year and end year of the calibration, base policy."""
+    """The config that replays history from the calibration's base year to its end year.
+
+    The policy is the region's policy timeline throughout (``run.policy=timeline``), so the policy
+    changes in the record (super-deduction rates, the 2023 measures) are what the data see.
+    """
     cal = cfg.calibration
     region = replace(cfg.region, base_year=cal.base_year, data_file=_data_file(cfg, cal.base_year))
     run = replace(
@@ -112,8 +116,9 @@ def history_config(cfg: SimConfig) -> SimConfig:
         parameter_uncertainty=False,
         progress=False,
         plots=False,
+        policy="timeline",
     )
-    return replace(cfg, region=region, run=run, levers=cfg.reference_levers)
+    return replace(cfg, region=region, run=run)
 
 
 def _data_file(cfg: SimConfig, year: int) -> str:
