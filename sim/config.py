@@ -62,6 +62,7 @@ class RegionConfig:
     data_file: str = "changsha_base_2022.csv"
     base_state: str = "value"
     posterior_file: str = ""
+    observed_file: str = ""
     policy_timeline: list[PolicyPeriod] = field(default_factory=list)
     population: PopulationConfig = field(default_factory=PopulationConfig)
     exogenous: ExogenousConfig = field(default_factory=ExogenousConfig)
@@ -113,6 +114,13 @@ class RunConfig:
     policy: str = "scenario"
     """``scenario``: the region's policy timeline until ``levers.start_year``/``start_quarter``,
     then ``levers``; ``timeline``: the timeline throughout (history replays and back-tests)."""
+    assimilate: bool = False
+    """Condition the ensemble on the region's observations after the base year (particle filter,
+    :mod:`sim.assimilation`)."""
+    assimilate_until: int = 9999
+    """Last year of observations assimilated (also never past the scenario's divergence)."""
+    assimilation_pool: int = 400
+    """Particles run to the assimilation year before ``replicates`` are resampled."""
 
 
 POLICY_SOURCES = ("scenario", "timeline")
@@ -143,6 +151,8 @@ class CalibrationConfig:
     seed: int = 2017
     implausibility_cut: float = 3.0
     discrepancy_share: float = 0.10
+    discrepancy: dict = field(default_factory=lambda: {"default": 0.1})
+    """Model discrepancy per KPI (share of the value; ``default`` for the others)."""
     posterior_size: int = 40
     posterior_min: int = 10
     output_region: str = "changsha_calibrated"

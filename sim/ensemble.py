@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sim import posterior
+from sim import assimilation, posterior
+from sim.assimilation import Assimilation
 from sim.config import KPI_IDS, SimConfig
 from sim.executors import make_executor
+from sim.likelihood import effective_sample_size
 from sim.model import InnovationModel
 
 
@@ -48,21 +50,39 @@ class EnsembleResult:
     flows: pd.DataFrame
     seeds: pd.DataFrame
     errors: list[str] = field(default_factory=list)
+    assimilation: Assimilation | None = None
 
 
-def run_replicate(cfg: SimConfig, replicate: int) -> ReplicateResult:
+@dataclass(frozen=True)
+class Continuation:
+    """Replicate ``parent``'s path to the end of ``year``, then streams from ``seed``."""
+
+    parent: int
+    year: int
+    seed: np.random.SeedSequence
+
+
+def run_replicate(
+    cfg: SimConfig, replicate: int, continuation: Continuation | None = None
+) -> ReplicateResult:
     """Run one replicate to the horizon and return its KPIs, costs and talent flows.
 
     With ``run.parameter_uncertainty`` and a calibrated posterior, the replicate's behavioural
-    parameters are one plausible set drawn for this replicate (same draw in every setting).
+    parameters are one plausible set drawn for this replicate (same draw in every setting). With a
+    ``continuation`` (a resampled particle, :mod:`sim.assimilation`) the replicate replays its
+    parent's path (seed and parameter set) to the end of the assimilation year and continues with
+    its own random streams.
     """
-    seed = replicate_seeds(cfg.run.seed, replicate + 1)[replicate]
+    source = replicate if continuation is None else continuation.parent
+    seed = replicate_seeds(cfg.run.seed, source + 1)[source]
     param_set = -1
     try:
-        cfg, param_set = posterior.for_replicate(cfg, replicate)
+        cfg, param_set = posterior.for_replicate(cfg, source)
         model = InnovationModel(cfg, rng=np.random.default_rng(seed))
         while model.running:
             model.step()
+            if continuation and (model.year, model.quarter) == (continuation.year, 4):
+                model.reseed(continuation.seed)
     except Exception as err:  # reported with the seed; the ensemble goes on
         where = f"seed {cfg.run.seed}, spawn key {seed.spawn_key}, levers {cfg.levers.name}"
         msg = f"replicate {replicate} ({where}) failed: {err!r}"
@@ -81,7 +101,7 @@ def run_replicate(cfg: SimConfig, replicate: int) -> ReplicateResult:
     return ReplicateResult(replicate, kpis, costs, flows, param_set=param_set)
 
 
-def _worker(args: tuple[SimConfig, int]) -> ReplicateResult:
+def _worker(args: tuple) -> ReplicateResult:
     return run_replicate(*args)
 
 
@@ -101,17 +121,53 @@ def run_ensemble(cfg: SimConfig, progress: bool | None = None) -> EnsembleResult
     Returns:
         Tidy KPIs (replicate, year, kpi, value), costs, flows, seeds and any replicate errors.
     """
-    n = cfg.run.replicates
-    executor = make_executor(cfg.executor, default_workers(cfg.run.workers, n))
     show = cfg.run.progress if progress is None else progress
+    plan = assimilation_plan(cfg, show)
+    if plan is None:
+        return _run_tasks(cfg, [(cfg, r) for r in range(cfg.run.replicates)], show)
+    tasks = [
+        (cfg, r, Continuation(int(p), plan.last_year, assimilation.child_seed(cfg, r)))
+        for r, p in enumerate(plan.parents)
+    ]
+    result = _run_tasks(cfg, tasks, show)
+    result.assimilation = plan
+    result.seeds["parent"] = plan.parents
+    return result
+
+
+def assimilation_plan(cfg: SimConfig, show: bool) -> Assimilation | None:
+    """Run the pool and choose the particles, or None when nothing is to be assimilated."""
+    if not cfg.run.assimilate:
+        return None
+    from sim.observations import load_observed, observed_path  # local: only when assimilating
+
+    observed = load_observed(observed_path(cfg.region.observed_file))
+    span = assimilation.window(cfg, observed)
+    if span is None:
+        return None
+    first, last = span
+    obs = assimilation.observations_in(observed, first, last, KPI_IDS)
+    pool_cfg = assimilation.pool_config(cfg, last)
+    n_pool = pool_cfg.run.replicates
+    pool = _run_tasks(pool_cfg, [(pool_cfg, r) for r in range(n_pool)], show, "pool")
+    log_w = np.full(n_pool, -np.inf)
+    ok = pool.seeds["status"].to_numpy() == "ok"
+    log_w[ok] = assimilation.weigh(pool.kpis, obs, cfg.calibration.discrepancy)
+    parents = assimilation.choose(cfg, log_w)
+    return Assimilation(first, last, obs, log_w, parents, effective_sample_size(log_w[ok]))
+
+
+def _run_tasks(cfg: SimConfig, tasks: list[tuple], show: bool, label: str = "replicates"):
+    n = len(tasks)
+    executor = make_executor(cfg.executor, default_workers(cfg.run.workers, n))
     results: list[ReplicateResult] = []
-    with tqdm(total=n, desc="replicates", unit="run", disable=not show) as bar:
+    with tqdm(total=n, desc=label, unit="run", disable=not show) as bar:
 
         def collect(result: ReplicateResult) -> None:
             results.append(result)
             bar.update()
 
-        executor.run(_worker, [(cfg, r) for r in range(n)], collect)
+        executor.run(_worker, tasks, collect)
     results.sort(key=lambda r: r.replicate)
     ok = [r for r in results if r.error is None]
     errors = [r.error for r in results if r.error is not None]

@@ -270,6 +270,22 @@ class InnovationModel(mesa.Model):
             for d in ("bachelor", "master", "phd")
         }
 
+    def reseed(self, seed: np.random.SeedSequence) -> None:
+        """Continue with fresh random streams from ``seed`` (a resampled particle's own future).
+
+        Every subsystem's stream is replaced, and the exogenous draws of the years after the
+        current one are drawn again from the new streams; parameters, state and the economy's
+        replicate-level trends stay as they are.
+        """
+        rng = np.random.default_rng(seed)
+        self.streams = SimpleNamespace(**dict(zip(STREAMS, rng.spawn(len(STREAMS)), strict=True)))
+        self.economy.rng = self.streams.economy
+        fresh = self._draw_exogenous(self.config.run.exogenous_uncertainty)
+        for name, by_year in fresh.items():
+            for year, value in by_year.items():
+                if year > self.year:
+                    self.exo_draws[name][year] = value
+
     def year_rng(self, year: int) -> np.random.Generator:
         """The generator of one calendar year's exogenous draws (independent of the horizon)."""
         seq = self.streams.exogenous.bit_generator.seed_seq

@@ -84,3 +84,72 @@ def _num(x: float) -> str:
     if abs(x) >= 100:
         return f"{x:.0f}"
     return f"{x:.2f}"
+
+
+def outcome_status(low: float, high: float, threshold: float) -> str:
+    """``met``, ``missed`` or ``open`` (the published interval straddles the threshold)."""
+    if low >= threshold:
+        return "met"
+    if high < threshold:
+        return "missed"
+    return "open"
+
+
+def observed_outcomes(
+    targets: list[TargetSpec], observed: pd.DataFrame, from_origin: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Targets whose year has been reported: the observation, met or missed, and its source.
+
+    Args:
+        targets: Target specs.
+        observed: Tidy observations (``sim.observations.load_observed``).
+        from_origin: Optional ``target, year, probability`` the model gave from an earlier origin
+            (the validation's ``target_probabilities.csv``), shown beside the outcome.
+
+    Returns:
+        One row per target with an observation in its year: target, year, threshold, observed
+        (published text or interval), status, source, and ``p_from_origin`` when given.
+    """
+    rows = []
+    for t in targets:
+        sel = observed[(observed["kpi"] == t.kpi) & (observed["year"] == t.year)]
+        if sel.empty:
+            continue
+        r = sel.iloc[0]
+        low, high = float(r["low"]), float(r["high"])
+        if r["kind"] == "exact":
+            text = f"{_num(float(r['value']))}"
+        elif r["kind"] == "lower":
+            text = f">= {_num(low)}"
+        elif r["kind"] == "upper":
+            text = f"<= {_num(high)}"
+        else:
+            text = f"{_num(low)} - {_num(high)}"
+        row = {
+            "target": t.id,
+            "year": t.year,
+            "threshold": t.threshold,
+            "observed": text,
+            "status": outcome_status(low, high, t.threshold),
+            "source": str(r.get("source_url", "")),
+        }
+        if from_origin is not None:
+            hit = from_origin[(from_origin["target"] == t.id) & (from_origin["year"] == t.year)]
+            row["p_from_origin"] = float(hit["probability"].iloc[0]) if len(hit) else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def format_outcomes(outcomes: pd.DataFrame, origin: int | None = None) -> str:
+    """The reported targets as aligned text: observation, met / missed, the model's earlier P."""
+    head = f"{'target':<22} {'year':>4} {'threshold':>11} {'observed':>16} {'status':>7}"
+    if origin is not None:
+        head += f" {f'P from {origin}':>11}"
+    lines = [head]
+    for r in outcomes.itertuples():
+        line = f"{r.target:<22} {r.year:>4} {_num(r.threshold):>11} {r.observed:>16} {r.status:>7}"
+        if origin is not None:
+            p = getattr(r, "p_from_origin", float("nan"))
+            line += f" {('n/a' if p != p else f'{p:.2f}'):>11}"
+        lines.append(line)
+    return "\n".join(lines)
