@@ -15,7 +15,7 @@ innovation, growth, exit) -> universities' R&D -> talent of exited employers re-
 national little-giant batch, the universities' year (graduation, research, transfer, platforms,
 big-science candidacy) and graduate inflow. In the fourth quarter: subsidies, status transitions,
 R&D-centre registration, platforms, promotions, funds' exits and credit, cluster rounds, costs,
-budget rules and KPIs.
+KPIs and budget rules.
 """
 
 from __future__ import annotations

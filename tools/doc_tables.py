@@ -371,7 +371,7 @@ RESPONSES = (
                 "network_weight",
             )
         ),
-        ("talent stock",),
+        ("talent flows", "talent arrivals"),
     ),
     Response(
         "outside R&D-centre arrivals",
