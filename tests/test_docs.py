@@ -372,7 +372,8 @@ def _documents() -> dict[Path, str]:
         p: doc_tables.strip_generated(p.read_text(encoding="utf-8"))
         for p in (doc_tables.DOC_PATH, doc_tables.ODD_PATH)
     }
-    docs[README] = README.read_text(encoding="utf-8")
+    for path in (README, doc_tables.DOCS_DIR / "calibration" / "README.md"):
+        docs[path] = path.read_text(encoding="utf-8")
     return docs
 
 
@@ -590,14 +591,20 @@ def test_statement_on_talent_and_centre_arrivals_is_true_of_the_rules(cfg):
 # (i) the migration table of moved parameter paths
 
 
+OLD_PATHS = sorted([*doc_tables.MOVED_PARAMETERS, *doc_tables.REMOVED_PARAMETERS])
+
+
 def test_moved_parameters_point_from_old_to_declared_paths(cfg):
     declared = {name for name, _, _ in doc_tables.parameter_rows(cfg)}
     assert doc_tables.MOVED_PARAMETERS, "the migration table is empty"
-    assert not set(doc_tables.MOVED_PARAMETERS) & declared, "an old path is still declared"
+    assert not set(OLD_PATHS) & declared, "an old path is still declared"
     assert set(doc_tables.MOVED_PARAMETERS.values()) <= declared
+    for old, note in doc_tables.REMOVED_PARAMETERS.items():
+        named = re.findall(r"`(region\.[\w.]+)`", note)
+        assert named and set(named) <= declared, f"{old}: the note must name what replaced it"
 
 
-@pytest.mark.parametrize("old", sorted(doc_tables.MOVED_PARAMETERS)[::8])
+@pytest.mark.parametrize("old", [*OLD_PATHS[::8], *doc_tables.REMOVED_PARAMETERS])
 def test_an_override_with_an_old_path_stops_with_its_name(old):
     with pytest.raises(ConfigError, match=re.escape(old)):
         load_config([f"{old}=0.1"])

@@ -410,6 +410,20 @@ RESPONSES = (
         ("little giants",),
     ),
     Response(
+        "new national key labs",
+        "the exogenous national rounds, times platform awards and the cultivation programme",
+        "agents.platforms.national_key_labs",
+        (f"{_B}platforms.national_key_lab_round_labs", f"{_B}platforms.national_key_lab_rate"),
+        ("new national key labs",),
+    ),
+    Response(
+        "technology-market depth",
+        "the technology-contract turnover as a share of GDP (growth slows towards a ceiling)",
+        "agents.university.deepen_market",
+        (f"{_B}university.transfer_market_growth",),
+        ("market depth",),
+    ),
+    Response(
         "national clusters won",
         "the exogenous round years, and each industry's share of the firms' R&D",
         "agents.clusters.cluster_round",
@@ -452,6 +466,14 @@ EXOGENOUS_DRIVERS = {
     "cluster_round_years": (
         "years with a national cluster round",
         "agents.clusters.cluster_round",
+    ),
+    "national_key_lab_rounds": (
+        "intensity of the national key-lab round of a year (1 = a full reorganisation round)",
+        "agents.platforms.national_key_labs",
+    ),
+    "national_key_lab_rounds_later": (
+        "round intensity of the other years, drawn per replicate",
+        "agents.platforms.national_key_labs",
     ),
     "house_price_growth": (
         "trend of house prices, drawn per replicate (the talent stock adds the endogenous part)",
@@ -607,19 +629,10 @@ MOVED_PARAMETERS = {
     },
     **{
         f"{_B}firm.{n}": f"{_B}platforms.{n}"
-        for n in (
-            "platform_rate_per_100m_rd",
-            "platform_award_elasticity",
-            "platform_closure_rate",
-            "national_platform_share",
-            "cultivation_multiplier",
-        )
+        for n in ("platform_award_elasticity", "platform_closure_rate", "cultivation_multiplier")
     },
     f"{_B}firm.fund_rd_boost": f"{_B}fund.fund_rd_boost",
     f"{_B}university.graduate_stay_share": f"{_B}talent.graduate_stay_share",
-    f"{_B}university.platform_rate_per_1000_researchers": (
-        f"{_B}platforms.platform_rate_per_1000_researchers"
-    ),
     f"{_B}university.national_key_lab_rate": f"{_B}platforms.national_key_lab_rate",
     **{
         f"{_B}entry.{n}": f"{_B}rd_centres.{n}"
@@ -647,25 +660,62 @@ MOVED_PARAMETERS = {
     },
 }
 """Old dotted path -> new path of every parameter that moved to another group in the refactor
-(commit e1ff1eb); paths not listed kept their name."""
+(commit e1ff1eb); paths not listed kept their name or are in :data:`REMOVED_PARAMETERS`."""
+
+_FORMATION = (
+    "removed when platforms began to form from unused hosting potential (commit 91225b3): "
+    "see `{b}platforms.platform_formation_rate` and `{b}platforms.{unit}`"
+)
+
+REMOVED_PARAMETERS = {
+    **{
+        f"{_B}{group}.platform_rate_per_100m_rd": _FORMATION.format(
+            b=_B, unit="platform_rd_per_unit_yuan"
+        )
+        for group in ("firm", "platforms")
+    },
+    **{
+        f"{_B}{group}.platform_rate_per_1000_researchers": _FORMATION.format(
+            b=_B, unit="researchers_per_platform"
+        )
+        for group in ("university", "platforms")
+    },
+    **{
+        f"{_B}{group}.national_platform_share": (
+            "removed: national approvals are Poisson in real R&D, see "
+            f"`{_B}platforms.national_platform_rate_per_100m_rd`"
+        )
+        for group in ("firm", "platforms")
+    },
+}
+"""Old dotted path -> what replaced it, for parameters that no longer exist."""
+
+
+def _named_parameters(text: str) -> list[str]:
+    return re.findall(r"`(region\.[\w.]+)`", text)
 
 
 def migration_table(cfg: SimConfig) -> str:
-    """Markdown table of moved parameter paths: old path, new path, the rule that reads it now.
+    """Markdown table of old parameter paths: the new path and its rule, or what replaced it.
 
     Raises:
-        LookupError: a new path is not a declared parameter, or an old path still is.
+        LookupError: a new path (or a replacement named in a note) is not a declared parameter,
+            or an old path still is.
     """
     rules = {name: meta["rule"] for name, _, meta in parameter_rows(cfg)}
-    stale = [old for old in MOVED_PARAMETERS if old in rules]
-    missing = [new for new in MOVED_PARAMETERS.values() if new not in rules]
+    stale = [old for old in (*MOVED_PARAMETERS, *REMOVED_PARAMETERS) if old in rules]
+    named = [*MOVED_PARAMETERS.values()]
+    named += [n for note in REMOVED_PARAMETERS.values() for n in _named_parameters(note)]
+    missing = [new for new in named if new not in rules]
     if stale or missing:
         raise LookupError(
-            f"MOVED_PARAMETERS: old paths still declared {stale}, new paths not declared {missing}"
+            f"MOVED_PARAMETERS / REMOVED_PARAMETERS: old paths still declared {stale}, new paths "
+            f"not declared {missing}"
         )
     rows = [
         (f"`{old}`", f"`{new}`", rule_cell(rules[new])) for old, new in MOVED_PARAMETERS.items()
     ]
+    rows += [(f"`{old}`", note, "") for old, note in REMOVED_PARAMETERS.items()]
     return markdown_table(("old path", "new path", "rule"), rows)
 
 
