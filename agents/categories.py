@@ -1,4 +1,8 @@
-"""Named categories shared by agents, config and KPIs (model structure, not city data)."""
+"""Named categories shared by agents, config and KPIs.
+
+They are model structure, but the names are Changsha's: the nine industries of its plan and its
+zones (only the bonded zone is singled out by a rule). Another city maps its own onto them.
+"""
 
 INDUSTRIES = (
     "construction_machinery",

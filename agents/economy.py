@@ -6,8 +6,9 @@ drawn trends, and house prices also respond to the talent stock (talent-settleme
 house prices, Zhang et al. 2023). Firms' revenue drifts with GDP, less a pressure term when the
 innovative sector outgrows the city economy.
 
-The exogenous drivers (:class:`ExogenousConfig`, ``region.exogenous``) are city data: a central
-value and a range that replicates draw from.
+The exogenous drivers (:class:`ExogenousConfig`, ``region.exogenous``) are city data: values by
+year (observed or assumed) and, for growth rates and later years, a central value and a range that
+replicates draw from. The defaults are Changsha's.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Driver:
 
 @dataclass
 class ExogenousConfig:
-    """Drivers outside the city's control, each with a range replicates draw from."""
+    """Drivers outside the city's control: values by year, and ranges replicates draw from."""
 
     gdp_growth: Driver = field(default_factory=lambda: Driver(0.055, 0.04, 0.065))
     gdp_growth_by_year: dict = field(default_factory=dict)

@@ -193,7 +193,7 @@ class DealBook:
 def exit_multiples(
     rng: np.random.Generator, listed: np.ndarray, dead: np.ndarray, matured: np.ndarray, p
 ) -> np.ndarray:
-    """Multiple returned per deal: Pareto at listing, near zero at failure, ~1x on secondary exits.
+    """Multiple returned per deal: Pareto at listing, near zero at failure, lognormal when sold.
 
     Args:
         rng: Random generator.

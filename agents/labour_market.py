@@ -5,8 +5,9 @@ R&D-capable talent (top to young researchers) and by a participation factor: whi
 unfilled, a growing share of that talent moves into R&D jobs (``rd_participation_response`` of
 the vacancy rate per year). When demand exceeds supply every firm fills the same share of its
 posts; unfilled posts cap real R&D and raise the vacancy rate that attracts talent
-(:func:`agents.talent.delta_v`). Talent agents also have an employer: a university or institute
-(a tier-specific share) or an R&D firm, chosen in proportion to researchers or R&D staff.
+(:meth:`agents.talent.TalentConditions.delta_v`). Talent agents also have an employer: a
+university or institute (a tier-specific share) or an R&D firm, chosen in proportion to
+researchers or R&D staff.
 """
 
 from __future__ import annotations

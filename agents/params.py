@@ -40,7 +40,8 @@ def param(
         high: Upper end of the plausible range.
         unit: Unit of the value, e.g. ``"share"`` or ``"yuan per year"``.
         source: Literature reference, ``"calibrated"`` or ``"assumption"`` with a reason.
-        rule: The rule that reads it, e.g. ``"firm.rd_budget"``.
+        rule: Dotted name of the function that reads it, e.g.
+            ``"agents.statuses.update_high_tech"`` (see :func:`resolve_rule`).
         minimum: Hard lower bound for validation. Defaults to 0 when ``low >= 0``.
         maximum: Hard upper bound. Defaults to 1 for shares and probabilities.
 

@@ -8,14 +8,15 @@ The schedule (:meth:`InnovationModel.step`) is the only place where rules meet: 
 it reads (levers in force, the cost ledger, the city's conditions), and returns what it produces
 (rows that exit, people who arrive, graduates, spin-offs); the schedule passes those on.
 
-Order within a quarter (see docs/model.md): levers in force (and the cultivation pool when the
-scenario starts) -> economy -> firms plan R&D -> R&D labour market -> firms produce (R&D,
-innovation, growth, exit) -> universities' R&D -> talent of exited employers re-matched -> talent
-(leave, housing, arrive) -> funds invest -> entry and R&D-centre arrivals. In the third quarter:
-national little-giant batch, the universities' year (graduation, research, transfer, platforms,
-big-science candidacy) and graduate inflow. In the fourth quarter: subsidies, status transitions,
-R&D-centre registration, platforms, promotions, funds' exits and credit, cluster rounds, costs,
-budget rules and KPIs.
+Order within a quarter (see docs/model.md section 4): levers in force (and the cultivation pool
+when its size changes) -> economy -> firms plan R&D -> R&D labour market -> firms produce (R&D,
+innovation, growth, exit) -> platforms at firms and institutions -> the quarter's R&D -> talent of
+exited employers re-matched -> talent (leave, housing, arrive) -> funds invest -> entry and
+R&D-centre arrivals. In the third quarter: national little-giant batch and the universities' year
+(graduation, research, transfer, national key labs, big-science candidacy). Every quarter after
+that: a quarter of the last graduation's graduates, promotions. In the fourth quarter: subsidies,
+status transitions, R&D-centre registration, the cultivation pool, talent-team grants, funds'
+year, cluster rounds, costs, KPIs, market depth and budget rules.
 """
 
 from __future__ import annotations

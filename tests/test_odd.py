@@ -63,6 +63,8 @@ def rows(odd) -> dict[str, list[str]]:
     assert table is not None, f"docs/ODD.md lacks the provenance markers; {REGENERATE}"
     out = {}
     for line in table.splitlines()[2:]:
+        if not line.startswith("|"):
+            break  # the note after the table
         cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
         out[cells[0].strip("`")] = cells
     return out
