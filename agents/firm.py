@@ -78,7 +78,7 @@ class FirmParams:
         high=650_000.0,
         unit="yuan per FTE-year",
         source="China 2022: R&D 3.08 trn yuan / about 6.35 m FTE (NBS R&D bulletin)",
-        rule="agents.firm.plan_rd",
+        rule="agents.firm.produce",
     )
     innovation_rate_per_m_yuan: float = param(
         0.08,

@@ -196,7 +196,7 @@ class PopulationConfig:
         high=0,
         unit="industry names",
         source="MIIT rounds 2021, 2022",
-        rule="sim.model.InnovationModel.__init__",
+        rule="sim.model.InnovationModel._build",
     )
     other_rd_intensity_share: float = param(
         0.6,
