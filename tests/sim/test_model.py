@@ -15,7 +15,7 @@ from sim.config import KPI_IDS
 from sim.ensemble import run_replicate
 from sim.model import InnovationModel
 from sim.region import data_path
-from tests.conftest import FAST, run_model
+from tests.helpers import FAST, run_model
 
 BASE_KPIS = {  # KPI id -> (indicator in the data file, factor from file units to KPI units)
     "rd_expenditure": ("rd_expenditure", 1.0),

@@ -28,8 +28,8 @@ from scenarios.dashboard import assets, assumptions, catalogue, charts, results,
 from sim.compose import load_config
 from sim.config import to_sim_config
 from sim.ensemble import run_ensemble
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

@@ -7,7 +7,7 @@ import pytest
 
 from sim.compose import load_config
 from sim.ensemble import run_ensemble
-from tests.conftest import FAST
+from tests.helpers import FAST
 
 REPLICATES = ["run.replicates=16", "run.workers=2"]
 

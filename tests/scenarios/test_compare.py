@@ -23,8 +23,8 @@ from scenarios.compare import (
     paired_proportion_difference,
 )
 from sim.compose import load_config
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 RENT = "levers.rent_subsidy_yuan_per_year.graduate"
 BONDED = "levers.bonded_duty_relief_rate"
 KEYS = [RENT, BONDED]

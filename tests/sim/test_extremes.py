@@ -11,7 +11,7 @@ import pytest
 import sim.region as region
 from sim.compose import load_config
 from sim.config import KPI_IDS
-from tests.conftest import run_model
+from tests.helpers import run_model
 
 
 def assert_clean(model) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from sim.compose import load_config
 from sim.config import KPI_IDS, ConfigError
-from tests.conftest import run_model
+from tests.helpers import run_model
 
 LEVERS = {  # override key -> values to draw from (some outside the allowed range on purpose)
     "levers.rd_post_subsidy_rate": st.floats(-0.2, 1.3),

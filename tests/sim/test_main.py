@@ -1,4 +1,4 @@
-"""End-to-end: `python -m sim` writes every result file and prints the reachability table."""
+"""End-to-end: `python -m sim` writes every result file (run and back-test modes)."""
 
 from __future__ import annotations
 
@@ -68,3 +68,31 @@ def test_main_job_writes_results_and_prints_every_target(tmp_path):
     assert yaml.safe_load(text)["levers"]["name"] == "enacted_2023"
     pngs = sorted(p.name for p in out.glob("fan_*.png"))
     assert pngs == sorted({f"fan_{t.id}.png" for t in targets})
+
+
+def test_backtest_writes_every_kpi_and_year(tmp_path):
+    out = tmp_path / "bt"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "mode=backtest",
+            "run.horizon=2025",
+            "run.replicates=3",
+            "run.people_per_agent=4000",
+            "run.workers=1",
+            f"hydra.run.dir={out}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    bt = pd.read_csv(out / "backtest.csv")
+    assert list(bt.columns) == ["kpi", "year", "p05", "p50", "p95"]
+    assert set(bt.kpi) == set(KPI_IDS)
+    assert set(bt.year) == {2023, 2024, 2025}
+    assert len(bt) == len(KPI_IDS) * 3
+    assert ((bt.p05 <= bt.p50) & (bt.p50 <= bt.p95)).all()
+    assert not (out / "reachability.csv").exists()
