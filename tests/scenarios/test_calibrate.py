@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
 
@@ -19,6 +20,7 @@ from scenarios.calibrate import (
 from sim.compose import load_config
 from sim.config import ConfigError
 from sim.posterior import with_params
+from tests.helpers import ROOT
 
 FREE = [
     "region.behaviour.statuses.hte_application_rate",
@@ -85,8 +87,19 @@ def test_unknown_free_parameter_is_refused():
         prior_box(cfg, list(cfg.calibration.free))
 
 
+def conf_snapshot() -> dict[str, str]:
+    """SHA-256 of every file under conf/ (the calibration must not install without asking)."""
+    conf = ROOT / "conf"
+    return {
+        str(p.relative_to(conf)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(conf.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
 def test_calibrate_cli_writes_report_without_touching_conf(tmp_path):
     out = tmp_path / "cal"
+    before = conf_snapshot()
     proc = subprocess.run(
         [
             sys.executable,
@@ -111,3 +124,4 @@ def test_calibrate_cli_writes_report_without_touching_conf(tmp_path):
     assert "defaults:" in text and "posterior_file: changsha_calibrated_posterior.csv" in text
     summary = pd.read_csv(out / "fit_summary.csv")
     assert {"kpi", "points", "mape_pct", "in_band_share"} <= set(summary.columns)
+    assert conf_snapshot() == before  # calibration.install is false: conf/ is left alone

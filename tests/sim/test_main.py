@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
+import pytest
 import yaml
 
 from sim.compose import load_config
@@ -42,7 +45,11 @@ def test_main_job_writes_results_and_prints_every_target(tmp_path):
 
     summary = pd.read_csv(out / "summary.csv")
     assert list(summary.columns) == ["year", "kpi", "mean", "p05", "p50", "p95"]
-    assert (summary.p05 <= summary.p50).all() and (summary.p50 <= summary.p95).all()
+    assert len(summary) == 9 * len(KPI_IDS)
+    for row in summary.itertuples():  # recomputed from kpis.parquet with numpy
+        v = kpis[(kpis.kpi == row.kpi) & (kpis.year == row.year)]["value"].to_numpy()
+        want = (v.mean(), *np.percentile(v, [5, 50, 95]))
+        assert (row.mean, row.p05, row.p50, row.p95) == pytest.approx(want, rel=1e-12), row
 
     reach = pd.read_csv(out / "reachability.csv")
     assert list(reach.columns[:6]) == [
@@ -55,6 +62,10 @@ def test_main_job_writes_results_and_prints_every_target(tmp_path):
     ]
     assert len(reach) == len(targets)
     assert ((reach.ci_low <= reach.probability) & (reach.probability <= reach.ci_high)).all()
+    for t, row in zip(targets, reach.itertuples(), strict=True):
+        v = kpis[(kpis.kpi == t.kpi) & (kpis.year == t.year)]["value"].to_numpy()
+        assert (row.target, row.year, row.threshold) == (t.id, t.year, t.threshold)
+        assert row.probability == (v >= t.threshold).mean() and row.replicates == 6
 
     costs = pd.read_csv(out / "costs.csv")
     assert list(costs.columns) == ["year", "lever", "yuan"]
@@ -70,7 +81,7 @@ def test_main_job_writes_results_and_prints_every_target(tmp_path):
     assert pngs == sorted({f"fan_{t.id}.png" for t in targets})
 
 
-def test_backtest_writes_every_kpi_and_year(tmp_path):
+def test_backtest_bands_are_the_replicate_percentiles_of_each_projection(tmp_path):
     out = tmp_path / "bt"
     proc = subprocess.run(
         [
@@ -79,7 +90,7 @@ def test_backtest_writes_every_kpi_and_year(tmp_path):
             "sim",
             "mode=backtest",
             "run.horizon=2025",
-            "run.replicates=3",
+            "run.replicates=5",
             "run.people_per_agent=4000",
             "run.workers=1",
             f"hydra.run.dir={out}",
@@ -91,8 +102,23 @@ def test_backtest_writes_every_kpi_and_year(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     bt = pd.read_csv(out / "backtest.csv")
     assert list(bt.columns) == ["kpi", "year", "p05", "p50", "p95"]
-    assert set(bt.kpi) == set(KPI_IDS)
-    assert set(bt.year) == {2023, 2024, 2025}
-    assert len(bt) == len(KPI_IDS) * 3
-    assert ((bt.p05 <= bt.p50) & (bt.p50 <= bt.p95)).all()
+    assert len(bt) == len(KPI_IDS) * 3 and set(bt.year) == {2023, 2024, 2025}
+    # The bands are the 5/50/95 % percentiles over the replicates of kpis.parquet (base year
+    # excluded): recomputed here with numpy, independently of sim.targets.summary.
+    kpis = pd.read_parquet(out / "kpis.parquet")
+    assert kpis.replicate.nunique() == 5
+    for row in bt.itertuples():
+        v = kpis[(kpis.kpi == row.kpi) & (kpis.year == row.year)]["value"].to_numpy()
+        assert len(v) == 5
+        got = (row.p05, row.p50, row.p95)
+        assert got == pytest.approx(tuple(np.percentile(v, [5, 50, 95])), rel=1e-12), row
+    # Projections are uncertain: the stochastic KPIs have a band, not a point.
+    wide = bt[bt.year == 2025].set_index("kpi")
+    for kpi in ("talent", "rd_expenditure", "high_tech_enterprises", "tech_smes", "gdp"):
+        assert wide.at[kpi, "p05"] < wide.at[kpi, "p95"], kpi
+    # ... and they start from the base-year data the calibration ends at.
+    base = kpis[kpis.year == 2022].groupby("kpi")["value"]
+    assert (base.nunique() == 1).all()
+    assert "median projections" in proc.stdout
     assert not (out / "reachability.csv").exists()
+    assert json.loads((out / "done.json").read_text())["replicates"] == 5
