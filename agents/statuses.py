@@ -60,10 +60,11 @@ class StatusParams:
     )
     hte_knowledge_min_m_yuan: float = param(
         0.1,
-        low=0.2,
+        low=0.05,
         high=5.0,
         unit="million yuan of knowledge stock",
-        source="assumption; proxy for the IP requirement of certification",
+        source="assumption; proxy for the IP requirement of certification (range widened from "
+        "0.2-5 to include the default 0.1 that every run uses)",
         rule="agents.statuses.update_high_tech",
     )
     tech_sme_registration_rate: float = param(

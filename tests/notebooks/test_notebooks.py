@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -23,7 +22,9 @@ nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("ipykernel")
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel  # noqa: E402
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+from tests.helpers import ROOT  # noqa: E402
+
+NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.py"))
 KERNEL = "python3"
 TIMEOUT_PER_CELL = 300  # seconds

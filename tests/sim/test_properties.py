@@ -1,4 +1,12 @@
-"""Property-based tests over the config space: a config either runs cleanly or is refused."""
+"""Property-based tests over the config space: a config either runs cleanly or is refused.
+
+Hypothesis draws up to five lever and parameter overrides, some outside their allowed range on
+purpose. A refused config must be refused with one line naming the field; a config that runs
+must stay inside the hard envelope of every KPI (tests/sim/envelopes.py) and keep the talent and
+fund identities exactly. Examples are derandomised, so the same configs are drawn on every run,
+and the test counts how many ran and how many were refused: a strategy or a validation change
+that refuses (or accepts) everything would otherwise pass with nothing checked.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.compose import load_config
-from sim.config import KPI_IDS, ConfigError
-from tests.conftest import run_model
+from sim.config import ConfigError
+from tests.helpers import run_model
+from tests.sim.envelopes import assert_hard_envelope
 
 LEVERS = {  # override key -> values to draw from (some outside the allowed range on purpose)
     "levers.rd_post_subsidy_rate": st.floats(-0.2, 1.3),
@@ -25,6 +34,10 @@ LEVERS = {  # override key -> values to draw from (some outside the allowed rang
     "region.behaviour.talent.housing_cost_weight": st.floats(-1, 10),
     "region.behaviour.firm.rd_elasticity_long_run": st.floats(-6, 0.5),
 }
+EXAMPLES = 12
+MIN_RAN, MIN_REFUSED = 6, 2
+"""With derandomised draws, 12 examples give 9 configs that run and 3 refused (measured); the
+minimums leave room for a Hypothesis upgrade that shifts the draws, not for an empty test."""
 
 
 @st.composite
@@ -38,9 +51,7 @@ def overrides(draw) -> list[str]:
 
 
 def check_run(model) -> None:
-    frame = model.kpi_frame()[list(KPI_IDS)]
-    assert np.isfinite(frame.to_numpy()).all()
-    assert (frame.drop(columns=["rd_growth", "public_cost"]) >= 0).all().all()
+    assert_hard_envelope(model)
     flows = pd.DataFrame(model.flows.history).set_index("year")
     talent = model.kpi_frame()["talent"]
     for year, f in flows.iterrows():
@@ -52,14 +63,28 @@ def check_run(model) -> None:
     np.testing.assert_allclose(fu.cash[i], balance, rtol=1e-9, atol=1e-2)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(overrides())
-def test_every_config_runs_cleanly_or_is_refused_with_one_line(ov):
-    try:
-        cfg = load_config(["run.horizon=2025", "run.people_per_agent=20000", *ov])
-    except ConfigError as err:
-        msg = str(err)
-        assert "\n" not in msg
-        assert any(key.split("=")[0].split(".")[-1] in msg for key in ov), msg
-        return
-    check_run(run_model(cfg, seed=0))
+def test_every_config_runs_cleanly_or_is_refused_with_one_line():
+    seen = {"ran": 0, "refused": 0}
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(overrides())
+    def check(ov):
+        try:
+            cfg = load_config(["run.horizon=2024", "run.people_per_agent=20000", *ov])
+        except ConfigError as err:
+            msg = str(err)
+            assert "\n" not in msg
+            assert any(key.split("=")[0].split(".")[-1] in msg for key in ov), msg
+            seen["refused"] += 1
+            return
+        check_run(run_model(cfg, seed=0))
+        seen["ran"] += 1
+
+    check()
+    assert seen["ran"] >= MIN_RAN and seen["refused"] >= MIN_REFUSED, seen

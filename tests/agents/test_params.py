@@ -4,7 +4,7 @@ import re
 import pytest
 
 from agents.firm import FirmParams
-from agents.params import ConfigError, documented_fields, validate
+from agents.params import ConfigError, documented_fields, resolve_rule, validate
 from sim.config import SimConfig
 from sim.levers import LeverConfig
 
@@ -102,3 +102,49 @@ def test_param_defaults_lie_in_their_hard_bounds():
             lo, hi = meta["minimum"], meta["maximum"]
             assert lo is None or value >= lo, name
             assert hi is None or value <= hi, name
+
+
+PARAMETERS = [
+    (name, value, meta)
+    for name, value, meta in documented_fields(SimConfig())
+    if meta["kind"] == "parameter"
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "rule"), [(n, m["rule"]) for n, _, m in PARAMETERS], ids=[n for n, _, _ in PARAMETERS]
+)
+def test_every_rule_tag_resolves_to_a_function(name, rule):
+    try:
+        fn = resolve_rule(rule)
+    except LookupError as err:
+        pytest.fail(f"{name}: rule={rule!r} does not resolve: {err}")
+    assert callable(fn), name
+
+
+def test_a_rule_tag_that_does_not_resolve_is_named():
+    with pytest.raises(LookupError, match="agents.firm.no_such_rule"):
+        resolve_rule("agents.firm.no_such_rule")
+    with pytest.raises(LookupError, match="no module"):
+        resolve_rule("nowhere.at_all")
+    with pytest.raises(LookupError, match="not a function"):
+        resolve_rule("agents.firm.CENTRE_CODE")
+
+
+def _numbers(value):
+    if isinstance(value, dict):
+        return list(value.items())
+    if isinstance(value, list):
+        return list(enumerate(value))
+    return [(None, value)]
+
+
+@pytest.mark.parametrize(("name", "value", "meta"), PARAMETERS, ids=[n for n, _, _ in PARAMETERS])
+def test_every_parameter_default_lies_in_its_plausible_range(name, value, meta):
+    for key, v in _numbers(value):
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            continue  # names (initial clusters, arrival zone) have no range
+        where = name if key is None else f"{name}[{key}]"
+        assert meta["low"] <= v <= meta["high"], (
+            f"{where}={v} outside its plausible range [{meta['low']}, {meta['high']}]"
+        )

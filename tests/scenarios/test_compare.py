@@ -23,8 +23,8 @@ from scenarios.compare import (
     paired_proportion_difference,
 )
 from sim.compose import load_config
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 RENT = "levers.rent_subsidy_yuan_per_year.graduate"
 BONDED = "levers.bonded_duty_relief_rate"
 KEYS = [RENT, BONDED]
@@ -56,16 +56,21 @@ def sweep_dir(tmp_path_factory) -> Path:
         timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    # done.json (written last by the sim when a job is complete) is being added to sim/ in
-    # parallel; write it here only where the sim has not, so these tests do not depend on when
-    # that change lands. Existing done.json files are never touched.
-    for job in job_dirs(sweep):
-        done = job / "done.json"
-        if (job / "kpis.parquet").is_file() and not done.exists():
-            done.write_text(
-                json.dumps({"replicates": REPLICATES, "seconds": 0.0, "config_hash": ""})
-            )
     return sweep
+
+
+def test_every_job_of_the_sweep_is_marked_complete_by_the_simulator(sweep_dir):
+    """The fixture writes nothing into the sweep: done.json is the simulator's own record."""
+    jobs = job_dirs(sweep_dir)
+    assert len(jobs) == 4
+    hashes = set()
+    for job in jobs:
+        done = json.loads((job / "done.json").read_text())
+        assert done["replicates"] == REPLICATES and done["failed_replicates"] == 0
+        assert len(done["config_hash"]) == 64
+        assert {"kpis.parquet", "seeds.csv", "config.yaml"} <= set(done["files"])
+        hashes.add(done["config_hash"])
+    assert len(hashes) == 4  # four settings, four configs
 
 
 @pytest.fixture(scope="module")

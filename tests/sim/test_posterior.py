@@ -1,49 +1,12 @@
-"""Back-test mode and parameter uncertainty."""
+"""Parameter uncertainty (sim/posterior.py): draws shared across settings, bad files refused."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-import pandas as pd
 import pytest
 
 from sim.compose import load_config
-from sim.config import KPI_IDS, ConfigError
+from sim.config import ConfigError
 from sim.posterior import draw_index, for_replicate, load_posterior
-
-
-def test_backtest_writes_every_kpi_and_year(tmp_path):
-    out = tmp_path / "bt"
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "mode=backtest",
-            "run.horizon=2025",
-            "run.replicates=3",
-            "run.people_per_agent=4000",
-            "run.workers=1",
-            f"hydra.run.dir={out}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    bt = pd.read_csv(out / "backtest.csv")
-    assert list(bt.columns) == ["kpi", "year", "p05", "p50", "p95"]
-    assert set(bt.kpi) == set(KPI_IDS)
-    assert set(bt.year) == {2023, 2024, 2025}
-    assert len(bt) == len(KPI_IDS) * 3
-    assert ((bt.p05 <= bt.p50) & (bt.p50 <= bt.p95)).all()
-    assert not (out / "reachability.csv").exists()
-
-
-def test_bad_mode_is_refused():
-    with pytest.raises(ConfigError, match="mode='forecast'"):
-        load_config(["mode=forecast"])
 
 
 def write_posterior(tmp_path, monkeypatch, text: str) -> str:

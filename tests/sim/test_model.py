@@ -15,7 +15,7 @@ from sim.config import KPI_IDS
 from sim.ensemble import run_replicate
 from sim.model import InnovationModel
 from sim.region import data_path
-from tests.conftest import FAST, run_model
+from tests.helpers import FAST, run_model
 
 BASE_KPIS = {  # KPI id -> (indicator in the data file, factor from file units to KPI units)
     "rd_expenditure": ("rd_expenditure", 1.0),
@@ -119,18 +119,29 @@ def test_constructs_without_arguments_and_with_keyword_overrides():
     assert other.year == 2024
 
 
-def test_runs_under_mesa_batch_run():
+def test_runs_under_mesa_batch_run_exactly_as_a_direct_run():
+    params = {"levers": ["baseline", "enacted_2023"], "run.people_per_agent": 5000}
     results = mesa.batch_run(
         InnovationModel,
-        parameters={"levers": ["baseline", "enacted_2023"], "run.people_per_agent": 5000},
-        rng=[None],
+        parameters={**params, "run.horizon": 2026},
+        rng=[42],
         max_steps=200,
         number_processes=1,
         data_collection_period=-1,
         display_progress=False,
     )
     assert [r["levers"] for r in results] == ["baseline", "enacted_2023"]
-    assert all(r["year"] == 2030 and r["talent"] > 2.8e6 for r in results)
+    for r in results:
+        direct = InnovationModel(
+            levers=r["levers"], rng=42, **{"run.people_per_agent": 5000, "run.horizon": 2026}
+        )
+        while direct.running:
+            direct.step()
+        assert r["year"] == 2026 and r["Step"] == direct.steps == 16
+        for kpi in KPI_IDS:  # batch_run reports the model's own KPIs, seed for seed
+            assert r[kpi] == direct.kpi_values[kpi], (r["levers"], kpi)
+    # the enacted levers act: more R&D centres than the base-year policy by 2026
+    assert results[1]["rd_centres"] > results[0]["rd_centres"]
 
 
 def test_scenario_identical_to_reference_reproduces_baseline():
@@ -157,16 +168,20 @@ def test_no_local_levers_cost_nothing_locally():
 
 
 def test_budget_cap_rations_local_spending():
+    """Tolerances from 12 seeds (6-17) of both runs, mean local spending 2025-2030 / cap:
+    uncapped 2.77 +- 0.11, capped 1.004 +- 0.020; final ration 0.34-0.42. Single years are
+    noisier (guidance-fund returns; capped 0.84-1.30 x cap), so the means are compared."""
     from sim.compose import load_config
 
     free = run_model(load_config(FAST), seed=6)
     cap = 2.0e9
     capped = run_model(load_config([*FAST, f"levers.budget_cap_yuan_per_year={cap}"]), seed=6)
-    spend_free = free.kpi_frame()["public_cost"].loc[2025:] * 1e8
-    spend_capped = capped.kpi_frame()["public_cost"].loc[2025:] * 1e8
-    assert (spend_free > 2 * cap).all()  # the cap binds
-    assert capped.policy.ration < 0.6
-    assert (spend_capped < 0.7 * spend_free).all()
+    spend_free = free.kpi_frame()["public_cost"].loc[2025:].mean() * 1e8
+    spend_capped = capped.kpi_frame()["public_cost"].loc[2025:].mean() * 1e8
+    assert spend_free > 1.5 * cap  # the cap binds (10 standard deviations below 2.77)
+    assert abs(spend_capped / cap - 1) < 0.08  # spending is held at the cap (4 sd)
+    assert 0.25 < capped.policy.ration < 0.55
+    assert free.policy.ration == 1.0  # no cap, no rationing
 
 
 def test_evaluate_and_adjust_shifts_effort_towards_lagging_targets():

@@ -1,0 +1,147 @@
+"""Universities and institutes (agents/university.py): graduates, transfer, big science, the year.
+
+Hand-computed cases use the default parameters; the statistical checks allow 4 standard errors.
+"""
+
+import numpy as np
+import pytest
+
+from agents import university
+from agents.categories import UNIVERSITY_KINDS
+from agents.university import FLAGSHIP, UniversityParams, UniversityState
+from sim.ledger import PublicCostLedger
+from sim.levers import LeverConfig, PolicyState
+
+P = UniversityParams()
+
+
+def policy(**levers) -> PolicyState:
+    """The scenario ``levers`` in force (2024), against a base-year policy without levers."""
+    ps = PolicyState(LeverConfig(name="scenario", **levers), LeverConfig())
+    ps.update(2024, 1)
+    return ps
+
+
+def test_graduates_are_students_times_the_degree_rate():
+    students = {"bachelor": np.array([1000.0, 0.0]), "master": np.array([500.0, 10.0])}
+    students["phd"] = np.array([100.0, 50.0])
+    grads = university.graduates_by_degree(students, P.graduation_rate)
+    np.testing.assert_allclose(grads["bachelor"], [260.0, 0.0])
+    np.testing.assert_allclose(grads["master"], [180.0, 3.6])
+    np.testing.assert_allclose(grads["phd"], [18.0, 9.0])
+
+
+def test_transfer_multiplier_is_a_constant_elasticity_with_a_floor():
+    assert university.transfer_multiplier(1e8, 1e8, P) == pytest.approx(1.0)
+    # (support + floor) / (reference + floor), to the elasticity 0.2.
+    assert university.transfer_multiplier(3e8, 1e8, P) == pytest.approx((3.01e8 / 1.01e8) ** 0.2)
+    assert university.transfer_multiplier(0.0, 0.0, P) == 1.0  # the floor keeps 0 / 0 away
+    assert university.transfer_multiplier(0.0, 1e8, P) == pytest.approx((1e6 / 1.01e8) ** 0.2)
+    assert university.market_depth(0.15, 3) == pytest.approx(1.15**3)
+    assert university.market_depth(0.15, 0) == 1.0
+
+
+def test_big_science_probability_starts_at_the_threshold():
+    cumulative = np.array([0.0, 2.0e9, 3.0e9, 12.0e9])
+    prob = university.big_science_probability(cumulative, 2.0e9, 0.03)
+    np.testing.assert_allclose(prob, [0.0, 0.0, 1 - np.exp(-0.03), 1 - np.exp(-0.3)])
+
+
+def flagship_labs(n: int, investment: float) -> UniversityState:
+    u = UniversityState()
+    u.append(n, kind=FLAGSHIP, flagship_investment=investment)
+    u.append(n, kind=UNIVERSITY_KINDS.index("university"), flagship_investment=investment)
+    return u
+
+
+def test_big_science_candidacy_wins_at_the_yearly_probability():
+    n = 50_000
+    u = flagship_labs(n, 12.0e9)
+    university.big_science_candidacy(u, P, np.random.default_rng(7))
+    p = 1 - np.exp(-0.03 * 10)
+    won = u.big_science[:n]
+    assert abs(won.mean() - p) < 4 * np.sqrt(p * (1 - p) / n)
+    assert not u.big_science[n:].any()  # only flagship labs are candidates
+    assert university.count_big_science(u) == won.sum()
+    u.alive[0] = False
+    assert university.count_big_science(u) == won.sum() - won[0]
+
+
+def test_big_science_status_is_never_lost():
+    u = flagship_labs(10, 0.0)  # below the threshold: probability 0
+    u.big_science[:10] = True
+    university.big_science_candidacy(u, P, np.random.default_rng(8))
+    assert u.big_science[:10].all()
+
+
+def institutions() -> UniversityState:
+    u = UniversityState()
+    u.append(
+        3,
+        kind=np.array([0, 1, FLAGSHIP]),
+        students_bachelor=np.array([1000.0, 0.0, 0.0]),
+        students_master=np.array([500.0, 100.0, 0.0]),
+        students_phd=np.array([100.0, 50.0, 20.0]),
+        researchers=np.array([2000.0, 1000.0, 500.0]),
+    )
+    return u
+
+
+def test_step_year_outputs_by_hand():
+    u = institutions()
+    ps = policy(flagship_investment_yuan_per_year=1e9, tech_transfer_support_yuan_per_year=3e8)
+    ledger = PublicCostLedger()
+    out = university.step_year(
+        u,
+        P,
+        np.random.default_rng(9),
+        policy=ps,
+        ledger=ledger,
+        gdp_growth_last_year=0.06,
+        rd_per_researcher=5e5,
+        years_since_base=2,
+    )
+    assert out.graduates == pytest.approx({"bachelor": 260.0, "master": 216.0, "phd": 30.6})
+    np.testing.assert_allclose(u.graduates, [260 + 180 + 18, 36 + 9, 3.6])
+    np.testing.assert_allclose(u.students_master, [515.0, 103.0, 0.0])  # enrolment +3 %
+    # Researchers grow by 0.06 x 0.5; the flagship lab adds half its funding at 5e5 yuan each.
+    expected = np.array([2000.0, 1000.0, 500.0]) * 1.03 + np.array([0, 0, 0.5 * 1e9 / 5e5])
+    np.testing.assert_allclose(u.researchers, expected)
+    np.testing.assert_allclose(u.flagship_investment, [0.0, 0.0, 1e9])
+    np.testing.assert_allclose(u.research_output, expected * P.output_per_researcher)
+    mult = ((3e8 + 1e6) / 1e6) ** 0.2  # against a base-year policy without support
+    turnover = expected * 2.0e5 * mult * 1.15**2
+    np.testing.assert_allclose(u.contract_turnover, turnover)
+    assert university.contract_turnover(u) == pytest.approx(turnover.sum())
+    np.testing.assert_allclose(u.licences, expected * 0.02 * mult)
+    assert out.spinoffs == u.spinoffs.sum()
+    costs = ledger.close_year(2024)
+    assert costs["flagship_investment"] == 1e9 and costs["tech_transfer_support"] == 3e8
+
+
+def test_spinoffs_are_poisson_in_research_output():
+    n = 20_000
+    u = UniversityState()
+    u.append(n, kind=0, researchers=1000.0)
+    ps = policy()
+    out = university.step_year(
+        u,
+        P,
+        np.random.default_rng(10),
+        policy=ps,
+        ledger=PublicCostLedger(),
+        gdp_growth_last_year=0.0,
+        rd_per_researcher=5e5,
+        years_since_base=1,
+    )
+    lam = 1000.0 / 1000.0 * P.spinoffs_per_1000_output  # no support: multiplier 1
+    assert abs(out.spinoffs / n - lam) < 4 * np.sqrt(lam / n)
+
+
+def test_rd_spending_is_researchers_times_cost_and_wages():
+    u = institutions()
+    u.alive[1] = False
+    quarter = university.rd_spending(u, 4e5, 1.1)
+    np.testing.assert_allclose(u.rd_spend[[0, 2]], [2000 * 4e5 * 1.1, 500 * 4e5 * 1.1])
+    assert quarter == pytest.approx((2000 + 500) * 4e5 * 1.1 / 4)
+    assert university.research_output(u) == 0.0  # nothing produced before the year is run
