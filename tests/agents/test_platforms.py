@@ -51,12 +51,18 @@ def test_platform_award_multiplier():
     assert platforms.award_multiplier(ps, "provincial_municipal", p) == 1.0
 
 
-def test_firms_create_platforms_in_proportion_to_rd_and_candidates_reach_national_faster():
+def quarterly(p_year):
+    return -np.expm1(np.log1p(-p_year) / 4.0)
+
+
+def test_firms_fill_their_hosting_potential_and_candidates_reach_national_faster():
     f = FirmState()
-    f.append(N, rd_real=2e8)  # 2 x 100m yuan: 0.6 new platforms a year at the default rate
-    f.cultivation[: N // 2] = True
     p = PlatformParams()
+    rd = 10 * p.platform_rd_per_unit_yuan  # potential: 10 platforms per firm
+    f.append(N, rd_real=rd, platforms=4)  # 6 units unused
+    f.cultivation[: N // 2] = True
     ledger, approvals = PublicCostLedger(), Approvals((2023, 3))
+    before = f.platforms.copy()
     platforms.create_at_firms(
         f,
         p,
@@ -66,28 +72,54 @@ def test_firms_create_platforms_in_proportion_to_rd_and_candidates_reach_nationa
         approvals=approvals,
         now=(2024, 4),
     )
-    lam = p.platform_rate_per_100m_rd * 2
-    assert_poisson_mean(f.platforms.astype(float), lam)  # no platforms yet, so none close
-    assert approvals.approved["provincial_municipal"] == f.platforms.sum()
+    # New: Poisson(rate / 4 x unused potential); closed: Binomial(hosted, quarterly closure).
+    change = (f.platforms - before).astype(float)
+    lam = p.platform_formation_rate / 4 * 6
+    expected = lam - 4 * quarterly(p.platform_closure_rate)
+    sd = np.sqrt(lam + 4 * quarterly(p.platform_closure_rate))
+    assert abs(change.mean() - expected) < 4 * sd / np.sqrt(N), (change.mean(), expected)
+    assert approvals.this_year["provincial_municipal"] == approvals.approved["provincial_municipal"]
     for kind in platforms.FIRM_NATIONAL_KINDS:
         got = getattr(f, kind).astype(float)
-        lam_n = lam * p.national_platform_share * p.national_kind_shares[kind]
+        lam_n = p.national_platform_rate_per_100m_rd * rd / 1e8 / 4 * p.national_kind_shares[kind]
         assert_poisson_mean(got[N // 2 :], lam_n)
         assert_poisson_mean(got[: N // 2], lam_n * p.cultivation_multiplier)
         assert approvals.approved[kind] == got.sum()
     assert ledger.close_year(2024) == {"platform_awards": 0.0}  # no awards without a policy
 
 
+def test_a_host_at_its_potential_forms_no_platform_and_the_drive_speeds_formation():
+    p = PlatformParams(platform_closure_rate=0.0)
+    full = FirmState()
+    full.append(N, rd_real=3 * p.platform_rd_per_unit_yuan, platforms=3)
+    kw = {"ledger": PublicCostLedger(), "approvals": Approvals((2023, 3)), "now": (2024, 1)}
+    platforms.create_at_firms(full, p, np.random.default_rng(6), policy=no_policy(), **kw)
+    assert (full.platforms == 3).all()
+    # The recognition drive multiplies the formation rate by exp(effect x intensity).
+    counts = {}
+    for drive in (0.0, 1.0):
+        f = FirmState()
+        f.append(N, rd_real=5 * p.platform_rd_per_unit_yuan)
+        ps = policy(recognition_campaign=drive)
+        ps.update(2024, 1)
+        platforms.create_at_firms(f, p, np.random.default_rng(7), policy=ps, **kw)
+        counts[drive] = f.platforms.astype(float)
+    lam0 = p.platform_formation_rate / 4 * 5
+    assert_poisson_mean(counts[0.0], lam0)
+    assert_poisson_mean(counts[1.0], lam0 * np.exp(p.platform_campaign_effect))
+
+
 def test_closures_are_binomial_in_hosted_platforms():
     p = PlatformParams(platform_closure_rate=0.02)
     closed = platforms.closures(np.random.default_rng(2), np.full(N, 50), p)
-    assert abs(closed.mean() - 1.0) < 4 * np.sqrt(50 * 0.02 * 0.98 / N)
+    q = quarterly(0.02)
+    assert abs(closed.mean() - 50 * q) < 4 * np.sqrt(50 * q * (1 - q) / N)
     assert (platforms.closures(np.random.default_rng(3), np.zeros(10, int), p) == 0).all()
 
 
 def test_firm_platforms_close_at_the_closure_rate():
     f = FirmState()
-    f.append(N, platforms=10)  # no R&D: no new platforms, only closures
+    f.append(N, platforms=10)  # no R&D: no potential, only closures
     p = PlatformParams(platform_closure_rate=0.05)
     platforms.create_at_firms(
         f,
@@ -99,13 +131,14 @@ def test_firm_platforms_close_at_the_closure_rate():
         now=(2024, 4),
     )
     lost = 10 - f.platforms.astype(float)
-    assert abs(lost.mean() - 0.5) < 4 * np.sqrt(10 * 0.05 * 0.95 / N)
+    q = quarterly(0.05)
+    assert abs(lost.mean() - 10 * q) < 4 * np.sqrt(10 * q * (1 - q) / N)
 
 
 def test_universities_create_platforms_and_national_key_labs():
     u = UniversityState()
-    u.append(N, researchers=500.0)
-    p = PlatformParams()
+    p = PlatformParams(platform_closure_rate=0.0)
+    u.append(N, researchers=5 * p.researchers_per_platform)
     platforms.create_at_universities(
         u,
         p,
@@ -115,23 +148,30 @@ def test_universities_create_platforms_and_national_key_labs():
         approvals=Approvals((2023, 3)),
         now=(2024, 3),
     )
-    assert_poisson_mean(u.platforms.astype(float), p.platform_rate_per_1000_researchers * 0.5)
-    # National key labs: a city-wide Poisson count, 0.25 a year without a cultivation pool.
-    years = [_key_labs(p, pool_size, seed) for pool_size in (0, 100) for seed in range(3_000)]
-    without, with_pool = np.array(years[:3_000]), np.array(years[3_000:])
+    assert_poisson_mean(u.platforms.astype(float), p.platform_formation_rate / 4 * 5)
+    # National key labs: a city-wide Poisson count, rate + round labs x round intensity, more
+    # while a cultivation pool is funded.
+    years = [
+        _key_labs(p, pool_size, rounds, seed)
+        for pool_size, rounds in ((0, 0.0), (100, 0.0), (0, 1.0))
+        for seed in range(3_000)
+    ]
+    without, with_pool, in_round = (np.array(years[i * 3_000 : (i + 1) * 3_000]) for i in range(3))
     assert_poisson_mean(without, p.national_key_lab_rate)
     assert_poisson_mean(with_pool, p.national_key_lab_rate * (1 + p.cultivation_key_lab_boost))
+    assert_poisson_mean(in_round, p.national_key_lab_rate + p.national_key_lab_round_labs)
 
 
-def _key_labs(p, pool_size, seed) -> int:
+def _key_labs(p, pool_size, rounds, seed) -> int:
     u = UniversityState()
     u.append(2, researchers=np.array([100.0, 300.0]))
     ps = policy(cultivation_pool_size=pool_size)
     ps.update(2024, 3)
-    platforms.create_at_universities(
+    platforms.national_key_labs(
         u,
         p,
         np.random.default_rng(seed),
+        rounds,
         policy=ps,
         ledger=PublicCostLedger(),
         approvals=Approvals((2023, 3)),

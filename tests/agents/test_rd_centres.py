@@ -19,6 +19,7 @@ OWNER = {name: OWNERSHIPS.index(name) for name in OWNERSHIPS}
 
 
 def policy(**kw):
+    kw.setdefault("centre_registration_open", True)
     scenario = LeverConfig(name="scenario", start_year=2023, start_quarter=3, **kw)
     ps = PolicyState(scenario, LeverConfig())
     ps.update(2024, 4)
@@ -50,15 +51,31 @@ def test_eligible_type_follows_the_documents_order():
         ("private", BONDED_ZONE, 1e8, big, 0, "bonded"),
         ("private", 0, 1e8, big, 0, "upgraded"),
         ("fortune500_affiliate", 0, 1e10, small, 0, None),  # too little R&D
-        ("private", 0, 1e8, big, CENTRE_CODE["foreign"], None),  # has a centre already
+        # A centre that arrived before the programme registers as its own type, whatever R&D.
+        ("private", 0, 1e8, small, CENTRE_CODE["foreign"], "foreign"),
     ]
     for own, zone, revenue, rd, centre, _ in cases:
         f.append(
             1, ownership=OWNER[own], zone=zone, revenue=revenue, rd_real=rd, centre_type=centre
         )
+    f.append(1, ownership=OWNER["private"], rd_real=big, centre_type=3, centre_registered=True)
     got = rd_centres.eligible_type(f, f.live(), P)
-    expected = [0 if c[-1] is None else CENTRE_CODE[c[-1]] for c in cases]
+    expected = [0 if c[-1] is None else CENTRE_CODE[c[-1]] for c in cases] + [0]  # registered
     np.testing.assert_array_equal(got, expected)
+
+
+def test_nothing_registers_while_the_programme_is_closed():
+    f = eligible_firms(1_000)
+    f.append(10, centre_type=CENTRE_CODE["fortune500"])  # arrived before the programme
+    caps = CentreAmounts(upgraded=1e7, fortune500=1e9)
+    ps = policy(
+        centre_registration_open=False,
+        centre_award_investment_share=1.0,
+        centre_award_cap_yuan=caps,
+    )
+    ledger = PublicCostLedger()
+    assert len(rd_centres.register(f, P, np.random.default_rng(1), ps, ledger)) == 0
+    assert rd_centres.count(f) == 0 and not ledger.year_costs
 
 
 def eligible_firms(n: int) -> FirmState:
@@ -71,7 +88,8 @@ def eligible_firms(n: int) -> FirmState:
 def test_registration_probability_rises_with_the_award(award):
     n = 40_000
     f = eligible_firms(n)  # all eligible as upgraded enterprise centres
-    caps = CentreAmounts(upgraded=award)
+    # Settling awards of other types do not matter: existing firms get the upgrade award.
+    caps = CentreAmounts(upgraded=award, fortune500=1e9, leading_hq=1e9)
     ps = policy(centre_award_investment_share=1.0, centre_award_cap_yuan=caps)
     ledger = PublicCostLedger()
     rows = rd_centres.register(f, P, np.random.default_rng(int(award)), ps, ledger)
@@ -80,7 +98,9 @@ def test_registration_probability_rises_with_the_award(award):
     if award == 0:
         assert len(rows) == 0  # without an award nobody registers
     assert abs(len(rows) / n - p) < 4 * np.sqrt(p * (1 - p) / n) + 1e-12
-    assert (f.centre_type[rows] == CENTRE_CODE["upgraded"]).all()
+    assert (f.centre_type[rows] == CENTRE_CODE["upgraded"]).all() and f.centre_registered[
+        rows
+    ].all()
     assert rd_centres.count(f) == len(rows)
     np.testing.assert_allclose(f.award_pool[rows], award)  # the award enters the R&D pool
     assert ledger.close_year(2024).get("centre_awards", 0.0) == pytest.approx(award * len(rows))
@@ -92,10 +112,23 @@ def test_bonded_centres_get_the_customs_refund():
     ps = policy(bonded_customs_refund_cap_yuan=5e5)
     ps.ration = 0.8
     ledger = PublicCostLedger()
-    rd_centres.pay_awards(f, f.live(), P, ps, ledger)
+    rd_centres.pay_awards(f, f.live(), P, ps, ledger, new_to_city=True)
     costs = ledger.close_year(2024)
     assert costs["bonded_customs_refund"] == pytest.approx(2 * 5e5 * 0.8)
     assert costs["centre_awards"] == 0.0  # no award share in this policy
+
+
+def test_settling_awards_only_for_centres_new_to_the_city():
+    caps = CentreAmounts(fortune500=1e9, upgraded=5e6)
+    ps = policy(centre_award_investment_share=0.1, centre_award_cap_yuan=caps)
+    f = FirmState()
+    f.append(2, centre_type=CENTRE_CODE["fortune500"])
+    ledger = PublicCostLedger()
+    rd_centres.pay_awards(f, f.live()[:1], P, ps, ledger, new_to_city=True)
+    rd_centres.pay_awards(f, f.live()[1:], P, ps, ledger, new_to_city=False)
+    np.testing.assert_allclose(
+        f.award_pool, [0.1 * INVESTMENT["fortune500"], min(0.1 * INVESTMENT["upgraded"], 5e6)]
+    )
 
 
 def test_attractiveness_by_hand():
@@ -147,6 +180,7 @@ def test_arrivals_are_poisson_at_the_attractive_rate():
     assert abs(rd.mean() - P.centre_rd_yuan["leading_hq"]) < 4 * sd / np.sqrt(len(rd))
     np.testing.assert_allclose(f.knowledge, f.rd_real * P.arrival_knowledge_years)
     np.testing.assert_allclose(f.revenue, f.rd_real / P.arrival_rd_intensity)
+    assert f.centre_registered.all()  # the programme is open: arrivals register at once
     costs = ledger.close_year(2025)
     assert costs["ip_and_international"] == pytest.approx(quarters * 9e6 / 4)
     award = award_by_code(ps.levers, 1.0, INVESTMENT)

@@ -37,8 +37,14 @@ def test_transfer_multiplier_is_a_constant_elasticity_with_a_floor():
     assert university.transfer_multiplier(3e8, 1e8, P) == pytest.approx((3.01e8 / 1.01e8) ** 0.2)
     assert university.transfer_multiplier(0.0, 0.0, P) == 1.0  # the floor keeps 0 / 0 away
     assert university.transfer_multiplier(0.0, 1e8, P) == pytest.approx((1e6 / 1.01e8) ** 0.2)
-    assert university.market_depth(0.15, 3) == pytest.approx(1.15**3)
-    assert university.market_depth(0.15, 0) == 1.0
+
+
+def test_market_deepening_slows_towards_its_ceiling():
+    p = university.UniversityParams(transfer_market_growth=0.2, transfer_market_ceiling=0.1)
+    assert university.deepen_market(1.0, 0.0, p) == pytest.approx(1.2)  # empty market: full growth
+    assert university.deepen_market(2.0, 0.05, p) == pytest.approx(2.0 * (1 + 0.2 * 0.5))
+    assert university.deepen_market(2.0, 0.1, p) == 2.0  # at the ceiling it stops
+    assert university.deepen_market(2.0, 0.3, p) == 2.0  # never shrinks
 
 
 def test_big_science_probability_starts_at_the_threshold():
@@ -54,17 +60,21 @@ def flagship_labs(n: int, investment: float) -> UniversityState:
     return u
 
 
-def test_big_science_candidacy_wins_at_the_yearly_probability():
-    n = 50_000
-    u = flagship_labs(n, 12.0e9)
-    university.big_science_candidacy(u, P, np.random.default_rng(7))
-    p = 1 - np.exp(-0.03 * 10)
-    won = u.big_science[:n]
-    assert abs(won.mean() - p) < 4 * np.sqrt(p * (1 - p) / n)
-    assert not u.big_science[n:].any()  # only flagship labs are candidates
-    assert university.count_big_science(u) == won.sum()
-    u.alive[0] = False
-    assert university.count_big_science(u) == won.sum() - won[0]
+def test_big_science_candidacy_is_the_flagship_programme_as_a_whole():
+    # Four labs with 3 bn each: the programme's 12 bn counts, not each lab's 3 bn (below 2 bn +
+    # rate x 1 bn each would be much less likely).
+    trials, wins = 4_000, 0
+    for seed in range(trials):
+        u = flagship_labs(4, 3.0e9)
+        u.researchers[:4] = [10.0, 40.0, 20.0, 30.0]
+        university.big_science_candidacy(u, P, np.random.default_rng(seed))
+        won = u.big_science[:4]
+        assert won.sum() <= 1 and not u.big_science[4:].any()  # one win a year, flagship only
+        if won.any():
+            assert won[1]  # hosted by the flagship lab with the most researchers
+            wins += 1
+    p = 1 - np.exp(-P.big_science_rate_per_bn * (12.0e9 - P.big_science_min_investment_yuan) / 1e9)
+    assert abs(wins / trials - p) < 4 * np.sqrt(p * (1 - p) / trials)
 
 
 def test_big_science_status_is_never_lost():
@@ -99,7 +109,7 @@ def test_step_year_outputs_by_hand():
         ledger=ledger,
         gdp_growth_last_year=0.06,
         rd_per_researcher=5e5,
-        years_since_base=2,
+        market_depth=1.15**2,
     )
     assert out.graduates == pytest.approx({"bachelor": 260.0, "master": 216.0, "phd": 30.6})
     np.testing.assert_allclose(u.graduates, [260 + 180 + 18, 36 + 9, 3.6])
@@ -107,6 +117,7 @@ def test_step_year_outputs_by_hand():
     # Researchers grow by 0.06 x 0.5; the flagship lab adds half its funding at 5e5 yuan each.
     expected = np.array([2000.0, 1000.0, 500.0]) * 1.03 + np.array([0, 0, 0.5 * 1e9 / 5e5])
     np.testing.assert_allclose(u.researchers, expected)
+    np.testing.assert_allclose(u.flagship_researchers, [0, 0, 0.5 * 1e9 / 5e5])
     np.testing.assert_allclose(u.flagship_investment, [0.0, 0.0, 1e9])
     np.testing.assert_allclose(u.research_output, expected * P.output_per_researcher)
     mult = ((3e8 + 1e6) / 1e6) ** 0.2  # against a base-year policy without support
@@ -132,10 +143,23 @@ def test_spinoffs_are_poisson_in_research_output():
         ledger=PublicCostLedger(),
         gdp_growth_last_year=0.0,
         rd_per_researcher=5e5,
-        years_since_base=1,
+        market_depth=1.0,
     )
     lam = 1000.0 / 1000.0 * P.spinoffs_per_1000_output  # no support: multiplier 1
     assert abs(out.spinoffs / n - lam) < 4 * np.sqrt(lam / n)
+
+
+def test_flagship_researchers_go_when_the_money_stops():
+    u = institutions()
+    kw = {"ledger": PublicCostLedger(), "gdp_growth_last_year": 0.0, "rd_per_researcher": 5e5}
+    rng = np.random.default_rng(12)
+    university.step_year(
+        u, P, rng, policy=policy(flagship_investment_yuan_per_year=1e9), market_depth=1.0, **kw
+    )
+    assert u.researchers[2] == pytest.approx(500.0 + 1000.0)
+    university.step_year(u, P, rng, policy=policy(), market_depth=1.0, **kw)
+    assert u.researchers[2] == pytest.approx(500.0)  # a recurring cost, not a permanent stock
+    assert u.flagship_investment[2] == pytest.approx(1e9)  # the programme's total stays
 
 
 def test_rd_spending_is_researchers_times_cost_and_wages():
