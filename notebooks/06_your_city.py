@@ -176,7 +176,6 @@ LAKESIDE = [
     f"hydra.searchpath=[file://{MY_CONF}]",
     "region=lakeside",
     "targets=lakeside",
-    "levers@reference_levers=baseline",
     "run.replicates=8",
     "run.horizon=2026",
     "run.people_per_agent=5000",
@@ -268,8 +267,9 @@ plt.show()
 # 2. **A 2017 base-year file** (`lakeside_base_2017.csv`) and **observed series 2017-2022**
 #    (`lakeside_observed_2017_2022.csv`: high-tech enterprises, tech SMEs, listed companies,
 #    little giants, R&D, technology contracts, clusters, GDP) with sources and confidence.
-# 3. **The city's own drivers and policy**: GDP growth by year, the policy in force in the base
-#    year (`levers@reference_levers`) and the new measures (a `conf/levers/lakeside_*.yaml`).
+# 3. **The city's own drivers and policy**: GDP growth by year, the policy in force period by
+#    period (`policy_timeline` in the region file; its state at the end of the base year is the
+#    reference behaviour is calibrated to) and the new measures (a `conf/levers/lakeside_*.yaml`).
 # 4. **History matching** of the free parameters below, then the back-test (notebook 05):
 #
 # ```bash

@@ -232,6 +232,7 @@ class InnovationModel(mesa.Model):
         self.rd_firms_this_year = self.rd_institutions_this_year = 0.0
         self.year_flows = dict.fromkeys(YEAR_FLOWS, 0)
         self.market_depth = 1.0
+        self.turnover_share = self.base["tech_contract_turnover"] / self.base["gdp"]
         self._assign_employers(self.talent.live())
         self._populations_ready = True
         if not cfg.run.lazy_agents:
@@ -413,6 +414,9 @@ class InnovationModel(mesa.Model):
         if self.quarter == 4:
             self.year, self.quarter = self.year + 1, 1
             self.economy.start_year(self.year)
+            self.market_depth = university.deepen_market(
+                self.market_depth, self.turnover_share, self.behaviour.university
+            )
         else:
             self.quarter += 1
         b, s, pol = self.behaviour, self.streams, self.policy
@@ -625,8 +629,7 @@ class InnovationModel(mesa.Model):
         kpis.check_finite(self.kpi_values, year)
         self.year_flows = dict.fromkeys(YEAR_FLOWS, 0)
         self.approvals.close_year()
-        share = self.kpi_values["tech_contract_turnover"] / self.kpi_values["gdp"]
-        self.market_depth = university.deepen_market(self.market_depth, share, b.university)
+        self.turnover_share = self.kpi_values["tech_contract_turnover"] / self.kpi_values["gdp"]
         self._budget_rules(costs, local)
         self.datacollector.collect(self)
         if year >= self.horizon:

@@ -18,6 +18,12 @@ INTEGER_KPIS = (
     "new_national_key_labs",
     "new_national_innovation_centres",
     "new_national_enterprise_tech_centres",
+    "new_platforms",
+    "national_platforms",
+    "national_key_labs",
+    "rd_institutions",
+    "new_rd_institutions",
+    "new_high_tech_enterprises",
     *COUNTS_OF_FIRMS,
 )
 

@@ -14,7 +14,10 @@ from sim.levers import preset_names
 
 def test_default_config_is_the_enacted_changsha_scenario():
     cfg = load_config()
-    assert (cfg.levers.name, cfg.reference_levers.name) == ("enacted_2023", "baseline")
+    assert cfg.levers.name == "enacted_2023"
+    # The reference (base-year) policy is the policy timeline's state at the end of 2022.
+    assert cfg.reference_levers.name.startswith("2022 Q4")
+    assert cfg.reference_levers.super_deduction_rate == 1.0
     assert cfg.region.base_year == 2022 and cfg.run.horizon == 2030
     assert cfg.run.replicates >= 100
     assert cfg.levers.centre_incremental_rd_rate == 0.10

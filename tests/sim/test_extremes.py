@@ -72,6 +72,12 @@ def _envelope(kpi: str, last: pd.Series, base: pd.Series, model) -> tuple[float,
         "new_national_enterprise_tech_centres": (0.0, 200.0),
         "cultivation_pool": (0.0, model.policy.levers.cultivation_pool_size),
         "public_cost": (-0.005 * gdp, 0.01 * gdp),
+        "new_platforms": (0.0, 0.3 * last.platforms),
+        "national_platforms": (base.national_platforms, 0.2 * last.platforms),
+        "national_key_labs": (base.national_key_labs, 100.0),
+        "rd_institutions": (base.rd_institutions, 4 * base.rd_institutions / base.gdp * gdp),
+        "new_rd_institutions": (0.0, 0.3 * last.rd_institutions),
+        "new_high_tech_enterprises": (0.0, 0.5 * last.high_tech_enterprises),
     }
     low, high = bounds[kpi]
     return value, low, high
@@ -109,6 +115,16 @@ ENVELOPE_2050 = {  # KPI -> reason for its envelope (values in _envelope)
     "cultivation_pool": "at most the pool size of the lever",
     "public_cost": "between -0.5 % and +1 % of GDP: the city's whole general budget is about "
     "10 % of GDP",
+    "new_platforms": "at most 30 % of the stock approved in one year (2023: 604 of about 2,700)",
+    "national_platforms": "no fewer than in 2022 and at most a fifth of all platforms (152 of "
+    "3,400+ in 2025)",
+    "national_key_labs": "between the 2022 labs and 100: about 530 national key labs exist in "
+    "all of China",
+    "rd_institutions": "no fewer than in 2022 and at most four times the 2022 count per unit of "
+    "GDP",
+    "new_rd_institutions": "at most 30 % of the stock in one year (2024: 1,178 of about 3,500)",
+    "new_high_tech_enterprises": "at most half the stock certified in one year (2023: 1,238 of "
+    "7,889)",
 }
 
 MEASURED_OUTSIDE = {  # KPI -> what today's model gives in 2050 (seed 1, people_per_agent=20000)
@@ -179,7 +195,8 @@ def test_zero_budgets_finish_inside_the_hard_envelope():
     cfg = load_config(
         [
             "levers=none",
-            "levers@reference_levers=none",
+            "levers.start_year=2023",  # from the first simulated quarter: no local policy ever
+            "levers.start_quarter=1",
             "run.people_per_agent=20000",
             "run.horizon=2026",
             "levers.super_deduction_rate=0",
@@ -189,9 +206,8 @@ def test_zero_budgets_finish_inside_the_hard_envelope():
     frame = assert_hard_envelope(run_model(cfg, 3))
     assert (frame.public_cost <= 0).all()  # nothing local is spent; fund returns may come back
     assert (frame.cultivation_pool == 0).all()
-    # Without awards no local firm registers a centre (probability 0): the centres counted are
-    # arrivals at the base rate, 8 a year without awards (centre_arrivals_base), 3.5 years.
-    assert 0 < frame.loc[2026, "rd_centres"] < 8 * 3.5 + 4 * np.sqrt(8 * 3.5)
+    # Without the registration programme no centre counts (centres still arrive, unregistered).
+    assert (frame.rd_centres == 0).all()
 
 
 @pytest.fixture
