@@ -1269,7 +1269,8 @@ class CalibrationConfig:
     free: list[str] = field(default_factory=list)
     base_year: int = 2017
     end_year: int = 2022
-    observed_file: str = "changsha_observed_2017_2022.csv"
+    observed_file: str = ""
+    kpis: list[str] = field(default_factory=list)
     series: list[SeriesSpec] = field(default_factory=list)
     samples: int = 160
     waves: int = 2
@@ -1438,6 +1439,9 @@ def _check_calibration(cal: CalibrationConfig) -> None:
             f"calibration.end_year={cal.end_year} must be after calibration.base_year="
             f"{cal.base_year}"
         )
+    unknown = [k for k in cal.kpis if k not in KPI_IDS]
+    if unknown:
+        raise ConfigError(f"calibration.kpis has {unknown}; allowed: {list(KPI_IDS)}")
     if cal.implausibility_cut <= 0 or cal.discrepancy_share < 0:
         raise ConfigError(
             "calibration.implausibility_cut must be > 0 and calibration.discrepancy_share >= 0"
