@@ -1286,6 +1286,28 @@ class CalibrationConfig:
 
 
 @dataclass
+class ValidationConfig:
+    """Settings of ``python -m scenarios.validate`` (rolling-origin back-tests, scorecard).
+
+    ``exogenous``: ``ex_ante`` removes the observed exogenous values after each origin (GDP
+    growth, listing window, little-giant batches), so replicates draw them from their ranges;
+    ``ex_post`` keeps them. ``observed_file`` empty means ``calibration.observed_file``.
+    """
+
+    origins: list[int] = field(default_factory=lambda: [2019, 2020, 2021, 2022, 2023])
+    lead_years: int = 3
+    replicates: int = 100
+    people_per_agent: int = 200
+    exogenous: str = "ex_ante"
+    observed_file: str = ""
+    pit_seed: int = 14
+    plots: bool = True
+
+
+VALIDATION_EXOGENOUS = ("ex_ante", "ex_post")
+
+
+@dataclass
 class ExecutorConfig:
     """Where scenario x replicate tasks run: ``local`` pool, a ``ray`` cluster or ``slurm``."""
 
@@ -1339,6 +1361,7 @@ class SimConfig:
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
     mode: str = "project"
 
 
@@ -1448,6 +1471,24 @@ def _check_calibration(cal: CalibrationConfig) -> None:
         )
 
 
+def _check_validation(val: ValidationConfig, cal: CalibrationConfig) -> None:
+    """Origins, lead, ensemble size and the exogenous mode of the rolling-origin back-tests."""
+    if not val.origins:
+        raise ConfigError("validation.origins is empty; give at least one origin year")
+    early = [o for o in val.origins if o <= cal.base_year]
+    if early:
+        raise ConfigError(
+            f"validation.origins {early} must be after calibration.base_year={cal.base_year}"
+        )
+    for name in ("lead_years", "replicates", "people_per_agent"):
+        if getattr(val, name) < 1:
+            raise ConfigError(f"validation.{name}={getattr(val, name)} must be >= 1")
+    if val.exogenous not in VALIDATION_EXOGENOUS:
+        raise ConfigError(
+            f"validation.exogenous={val.exogenous!r}; allowed: {list(VALIDATION_EXOGENOUS)}"
+        )
+
+
 def check(cfg: SimConfig) -> SimConfig:
     """Validate a full config: bounds of every documented field plus cross-field rules.
 
@@ -1484,6 +1525,7 @@ def check(cfg: SimConfig) -> SimConfig:
         )
     _check_exogenous(cfg.region.exogenous)
     _check_calibration(cfg.calibration)
+    _check_validation(cfg.validation, cfg.calibration)
     run = cfg.run
     if run.seed < 0:
         raise ConfigError(f"run.seed={run.seed} must be >= 0")
