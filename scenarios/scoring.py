@@ -240,6 +240,7 @@ def _row(g: pd.DataFrame, scaled: bool) -> dict:
     trend = g["crps_trend"] / scale
     pers = g["crps_persistence"] / scale
     value = g["value"].abs().where(g["value"].abs() > 0)
+    naive = trend.notna() & crps.notna()  # trend and persistence exist for the same points
     return {
         "points": len(g),
         "coverage50": float(g["in50"].mean()),
@@ -247,9 +248,10 @@ def _row(g: pd.DataFrame, scaled: bool) -> dict:
         "median_width50_share": float(((g["p75"] - g["p25"]) / value).median()),
         "median_width90_share": float(((g["p95"] - g["p05"]) / value).median()),
         "crps": float(crps.sum()),
-        "crps_trend": float(trend[trend.notna() & crps.notna()].sum()),
-        "crps_persistence": float(pers[pers.notna() & crps.notna()].sum()),
-        "points_naive": int((trend.notna() & crps.notna()).sum()),
+        "points_naive": int(naive.sum()),
+        "crps_naive_points": float(crps[naive].sum()),
+        "crps_trend": float(trend[naive].sum()),
+        "crps_persistence": float(pers[naive & pers.notna()].sum()),
         "skill_trend": skill(crps.to_numpy(), trend.to_numpy()),
         "skill_persistence": skill(crps.to_numpy(), pers.to_numpy()),
     }
@@ -258,8 +260,10 @@ def _row(g: pd.DataFrame, scaled: bool) -> dict:
 def summarise(scorecard: pd.DataFrame) -> pd.DataFrame:
     """Per KPI and pooled: points, coverage50/90, median band widths, CRPS and skills.
 
-    Per KPI, CRPS and naive CRPS are sums over its points (in the KPI's unit) and the skill is
-    ``1 - CRPS_model / CRPS_naive`` over the points the naive forecaster could score. The
+    Per KPI, ``crps`` sums the model's CRPS over all its points (in the KPI's unit);
+    ``crps_naive_points``, ``crps_trend`` and ``crps_persistence`` sum the model's and the naive
+    forecasters' CRPS over the ``points_naive`` points with observations up to the origin (no
+    naive forecast without them), and the skill is ``1 - CRPS_model / CRPS_naive`` there. The
     ``pooled`` row sums CRPS scaled by ``|y*|`` (relative errors), so KPIs of different units
     pool; its coverage is over all points. ``beats_both`` marks KPIs whose CRPS is better than
     both naive forecasters; the pooled row's ``share_beating_both`` is the share of such KPIs

@@ -508,12 +508,14 @@ def format_summary(summary: pd.DataFrame) -> str:
         "coverage50",
         "coverage90",
         "median_width90_share",
+        "points_naive",
         "skill_trend",
         "skill_persistence",
         "beats_both",
     ]
     shown = summary[cols].copy()
-    for c in cols[2:7]:
+    decimals = [c for c in cols if c.startswith(("coverage", "median", "skill"))]
+    for c in decimals:
         shown[c] = shown[c].map(lambda x: f"{x:.2f}" if np.isfinite(x) else str(x))
     return shown.to_string(index=False)
 
