@@ -1255,7 +1255,7 @@ class RunConfig:
 
 @dataclass
 class SeriesSpec:
-    """How an observed indicator maps onto a KPI for calibration."""
+    """How an observed indicator maps onto a KPI (older observed files without a ``kpi`` column)."""
 
     indicator: str = ""
     kpi: str = ""
@@ -1264,7 +1264,11 @@ class SeriesSpec:
 
 @dataclass
 class CalibrationConfig:
-    """Settings of ``python -m sim.calibrate`` (history matching against observed series)."""
+    """Settings of ``python -m sim.calibrate`` (history matching against observed series).
+
+    ``observed_file``: the region's observed file (``sim.observations``); ``kpis``: the KPIs
+    fitted (empty: every KPI of the file).
+    """
 
     free: list[str] = field(default_factory=list)
     base_year: int = 2017
