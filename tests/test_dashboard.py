@@ -474,3 +474,16 @@ def test_browser_bad_input_is_refused_and_the_server_stays_up(server, browser_se
     page.locator(".preset-baseline").click()  # and this session still works
     expect(page.locator(".setting-B")).to_have_text("B: baseline")
     _wait_current(page)
+
+
+def test_browser_track_record_tab_shows_the_scorecard(server, browser_session):
+    from playwright.sync_api import expect
+
+    page = browser_session()
+    expect(page.locator(".headline-table")).to_be_visible(timeout=120_000)  # first preview shown
+    page.locator(".tab-track").click()
+    expect(page.locator(".track-pooled")).to_contain_text("pooled 90 % coverage", timeout=60_000)
+    expect(page.locator(".track-summary-table")).to_contain_text("pooled")
+    chart = page.locator(".track-fan img").first
+    expect(chart).to_be_visible(timeout=60_000)
+    assert chart.evaluate("img => img.naturalWidth") > 300
