@@ -164,3 +164,21 @@ def test_calibration_reads_the_same_loader_up_to_its_end_year():
     assert set(obs.kind) <= {"exact", "range"}  # one-sided bounds are not history-matched
     rd = obs.set_index(["kpi", "year"]).loc[("rd_expenditure", 2022)]
     assert rd.value == pytest.approx((367.1 + 389.7) / 2) and rd.sd >= (389.7 - 367.1) / 4
+
+
+def test_older_layout_without_kpi_column_is_mapped_through_calibration_series(tmp_path):
+    from sim.config import SeriesSpec
+
+    path = tmp_path / "old.csv"
+    path.write_text(
+        "indicator,year,value,unit,source_url,quote,confidence\n"
+        "talent_total,2021,280,10k persons,u,q,low\n"
+        "talent_total,2023,>300,10k persons,u,q,high\n"
+        "other,2023,5,count,u,q,high\n"
+    )
+    series = [SeriesSpec(indicator="talent_total", kpi="talent", factor=1e4)]
+    obs = load_observed(path, series=series).set_index("year")
+    assert list(obs.kpi) == ["talent", "talent"]
+    assert obs.loc[2021, "value"] == 2.8e6 and obs.loc[2023, "kind"] == "lower"
+    with pytest.raises(ConfigError, match="no 'kpi' column"):
+        load_observed(path)
