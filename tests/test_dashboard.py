@@ -480,8 +480,8 @@ def test_browser_track_record_tab_shows_the_scorecard(server, browser_session):
     from playwright.sync_api import expect
 
     page = browser_session()
-    expect(page.locator(".headline-table")).to_be_visible(timeout=120_000)  # first preview shown
-    page.locator(".tab-track").click()
+    expect(page.locator(".tab-track")).to_be_visible(timeout=120_000)
+    page.locator(".tab-track").click()  # the page may still be busy with its first preview
     expect(page.locator(".track-pooled")).to_contain_text("pooled 90 % coverage", timeout=60_000)
     expect(page.locator(".track-summary-table")).to_contain_text("pooled")
     chart = page.locator(".track-fan img").first
