@@ -64,8 +64,9 @@ print("stored calibration report:", REPORT if HAVE_REPORT else "not found (will 
 # %% [markdown]
 # ## 1. What is observed, what is free
 #
-# The observed series (`conf/region/changsha_observed_2017_2022.csv`, with sources) mapped to KPIs
-# by `calibration.series`. Each observation gets a standard deviation from its confidence
+# The observed series (`conf/region/changsha_observed.csv`, with sources, read by
+# `sim.observations.load_observed`) of the KPIs in `calibration.kpis`, up to
+# `calibration.end_year`. Each observation gets a standard deviation from its confidence
 # column (5 %, 10 % or 20 % of the value).
 
 # %%

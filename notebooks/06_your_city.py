@@ -265,16 +265,17 @@ plt.show()
 #    assumptions of `population` (firms that are neither high-tech nor tech SMEs, researchers,
 #    institutes, funds), whose plausible ranges in `sim/config.py` were set for Changsha.
 # 2. **A 2017 base-year file** (`lakeside_base_2017.csv`) and **observed series 2017-2022**
-#    (`lakeside_observed_2017_2022.csv`: high-tech enterprises, tech SMEs, listed companies,
-#    little giants, R&D, technology contracts, clusters, GDP) with sources and confidence.
+#    (`lakeside_observed.csv`, the layout of `conf/region/changsha_observed.csv`: kpi, year, the
+#    figure as published, source and confidence, for high-tech enterprises, tech SMEs, listed
+#    companies, little giants, R&D, technology contracts, clusters, GDP).
 # 3. **The city's own drivers and policy**: GDP growth by year, the policy in force period by
 #    period (`policy_timeline` in the region file; its state at the end of the base year is the
 #    reference behaviour is calibrated to) and the new measures (a `conf/levers/lakeside_*.yaml`).
-# 4. **History matching** of the free parameters below, then the back-test (notebook 05):
+# 4. **Calibration** of the free parameters below, then the back-tests (notebook 05 and
+#    `python -m scenarios.validate region=lakeside`, which reads the same observed file):
 #
 # ```bash
 # .venv/bin/python -m scenarios.calibrate region=lakeside \
-#     calibration.observed_file=lakeside_observed_2017_2022.csv \
 #     calibration.output_region=lakeside_calibrated calibration.install=true
 # ```
 

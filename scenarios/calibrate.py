@@ -39,6 +39,7 @@ from agents.params import documented_fields
 from sim.compose import register_schema
 from sim.config import CalibrationConfig, ConfigError, SimConfig, to_sim_config
 from sim.model import InnovationModel
+from sim.observations import load_observed, observed_path
 from sim.posterior import with_params
 from sim.region import CONF_DIR
 from sim.rundir import atomic_write, model_version
@@ -52,43 +53,50 @@ SD_BY_CONFIDENCE = {"high": 0.05, "medium": 0.10, "low": 0.20}
 # Inputs
 
 
-def load_observations(cal: CalibrationConfig, path: Path | None = None) -> pd.DataFrame:
-    """Observed points used for calibration: kpi, year, value, sd.
+def load_observations(
+    cal: CalibrationConfig, path: Path | None = None, observed: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Observed points used for calibration: kpi, year, value, sd (plus low, high, kind).
+
+    Reads the region's observed file with the one loader (:func:`sim.observations.load_observed`)
+    and keeps the KPIs of ``calibration.kpis`` (all when empty) in ``(base_year, end_year]``.
+    Exact values and ranges are fitted (a range at its midpoint, its sd at least a quarter of
+    its width); one-sided bounds are not used by history matching.
 
     Args:
-        cal: Calibration settings (series mapping, years).
-        path: Observed file (default: ``conf/region/<cal.observed_file>``).
+        cal: Calibration settings (KPIs, years, observed file).
+        path: Observed file (default: ``conf/region/<cal.observed_file>`` or its absolute path).
+        observed: Already loaded observations (tidy frame of ``load_observed``); overrides path.
 
     Returns:
         One row per observation after the base year, in KPI units.
 
     Raises:
-        ConfigError: if the file is missing or a mapped indicator has no usable value.
+        ConfigError: if the file is missing or has no usable observation in the years.
     """
-    path = path or CONF_DIR / "region" / cal.observed_file
-    if not path.exists():
-        raise ConfigError(
-            f"calibration.observed_file={cal.observed_file!r} not found in {path.parent}"
-        )
-    raw = pd.read_csv(path)
-    rows = []
-    for spec in cal.series:
-        sel = raw[raw["indicator"] == spec.indicator]
-        if sel.empty:
-            raise ConfigError(f"{path.name}: no rows for calibration series {spec.indicator!r}")
-        for r in sel.itertuples():
-            value = pd.to_numeric(r.value, errors="coerce")
-            year = int(r.year)
-            if not np.isfinite(value) or not cal.base_year < year <= cal.end_year:
-                continue
-            share = SD_BY_CONFIDENCE.get(str(r.confidence).strip(), 0.2)
-            v = float(value) * spec.factor
-            rows.append({"kpi": spec.kpi, "year": year, "value": v, "sd": max(share * abs(v), 0.5)})
-    obs = pd.DataFrame(rows).drop_duplicates(["kpi", "year"]).reset_index(drop=True)
+    if observed is None:
+        if path is None and not cal.observed_file:
+            raise ConfigError("calibration.observed_file is empty; name the region's observed file")
+        path = path or observed_path(cal.observed_file)
+        if not path.exists():
+            raise ConfigError(
+                f"calibration.observed_file={cal.observed_file!r} not found in {path.parent}"
+            )
+        observed = load_observed(path, series=cal.series)
+    sel = observed[
+        (observed.year > cal.base_year)
+        & (observed.year <= cal.end_year)
+        & observed.kind.isin(["exact", "range"])
+    ]
+    if cal.kpis:
+        sel = sel[sel.kpi.isin(list(cal.kpis))]
+    share = sel.confidence.map(lambda c: SD_BY_CONFIDENCE.get(str(c).strip(), 0.2))
+    width = (sel.high - sel.low).where(sel.kind == "range", 0.0)
+    sd = np.maximum(np.maximum(share * sel.value.abs(), width / 4), 0.5)
+    obs = sel[["kpi", "year", "value", "low", "high", "kind"]].assign(sd=sd.to_numpy())
+    obs = obs[["kpi", "year", "value", "sd", "low", "high", "kind"]].reset_index(drop=True)
     if obs.empty:
-        raise ConfigError(
-            f"{path.name}: no observations between {cal.base_year} and {cal.end_year}"
-        )
+        raise ConfigError(f"no observations between {cal.base_year} and {cal.end_year}")
     return obs
 
 
@@ -345,11 +353,17 @@ def _yaml_tree(tree: dict, indent: int) -> list[str]:
     return out
 
 
-def calibrate(cfg: SimConfig, out_dir: Path, workers: int = 0) -> dict[str, pd.DataFrame]:
-    """Run the history matching and write samples, posterior, fit errors, report and region."""
+def calibrate(
+    cfg: SimConfig, out_dir: Path, workers: int = 0, obs: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
+    """Run the history matching and write samples, posterior, fit errors, report and region.
+
+    ``obs`` (from :func:`load_observations`) replaces the observed file, e.g. the observations
+    up to a back-test origin; years after ``calibration.end_year`` are never simulated.
+    """
     cal = cfg.calibration
     names = list(cal.free)
-    obs = load_observations(cal)
+    obs = load_observations(cal) if obs is None else obs
     points = history_match(cfg, obs, workers)
     posterior = plausible_set(points, names, cal.posterior_size, cal.posterior_min)
     errors, bands = fit_table(cfg, names, posterior, obs, workers)

@@ -128,7 +128,7 @@ POLICY_SOURCES = ("scenario", "timeline")
 
 @dataclass
 class SeriesSpec:
-    """How an observed indicator maps onto a KPI for calibration."""
+    """How an observed indicator maps onto a KPI (older observed files without a ``kpi`` column)."""
 
     indicator: str = ""
     kpi: str = ""
@@ -137,12 +137,17 @@ class SeriesSpec:
 
 @dataclass
 class CalibrationConfig:
-    """Settings of ``python -m scenarios.calibrate`` (history matching against observed series)."""
+    """Settings of ``python -m scenarios.calibrate`` (calibration against observed series).
+
+    ``observed_file``: the region's observed file (``sim.observations``); ``kpis``: the KPIs
+    fitted (empty: every KPI of the file).
+    """
 
     free: list[str] = field(default_factory=list)
     base_year: int = 2017
     end_year: int = 2022
-    observed_file: str = "changsha_observed_2017_2022.csv"
+    observed_file: str = ""
+    kpis: list[str] = field(default_factory=list)
     series: list[SeriesSpec] = field(default_factory=list)
     samples: int = 160
     waves: int = 2
@@ -157,6 +162,28 @@ class CalibrationConfig:
     posterior_min: int = 10
     output_region: str = "changsha_calibrated"
     install: bool = False
+
+
+@dataclass
+class ValidationConfig:
+    """Settings of ``python -m scenarios.validate`` (rolling-origin back-tests, scorecard).
+
+    ``exogenous``: ``ex_ante`` removes the observed exogenous values after each origin (GDP
+    growth, listing window, little-giant batches), so replicates draw them from their ranges;
+    ``ex_post`` keeps them. ``observed_file`` empty means ``calibration.observed_file``.
+    """
+
+    origins: list[int] = field(default_factory=lambda: [2019, 2020, 2021, 2022, 2023])
+    lead_years: int = 3
+    replicates: int = 100
+    people_per_agent: int = 200
+    exogenous: str = "ex_ante"
+    observed_file: str = ""
+    pit_seed: int = 14
+    plots: bool = True
+
+
+VALIDATION_EXOGENOUS = ("ex_ante", "ex_post")
 
 
 @dataclass
@@ -213,6 +240,7 @@ class SimConfig:
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
     experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
     mode: str = "project"
 
 
@@ -290,6 +318,9 @@ def _check_calibration(cal: CalibrationConfig) -> None:
             f"calibration.end_year={cal.end_year} must be after calibration.base_year="
             f"{cal.base_year}"
         )
+    unknown = [k for k in cal.kpis if k not in KPI_IDS]
+    if unknown:
+        raise ConfigError(f"calibration.kpis has {unknown}; allowed: {list(KPI_IDS)}")
     if cal.implausibility_cut <= 0 or cal.discrepancy_share < 0:
         raise ConfigError(
             "calibration.implausibility_cut must be > 0 and calibration.discrepancy_share >= 0"
@@ -319,6 +350,24 @@ def reference_policy(cfg: SimConfig) -> LeverConfig:
             f"region.base_year={reg.base_year}; it must cover the base year"
         )
     return reference
+
+
+def _check_validation(val: ValidationConfig, cal: CalibrationConfig) -> None:
+    """Origins, lead, ensemble size and the exogenous mode of the rolling-origin back-tests."""
+    if not val.origins:
+        raise ConfigError("validation.origins is empty; give at least one origin year")
+    early = [o for o in val.origins if o <= cal.base_year]
+    if early:
+        raise ConfigError(
+            f"validation.origins {early} must be after calibration.base_year={cal.base_year}"
+        )
+    for name in ("lead_years", "replicates", "people_per_agent"):
+        if getattr(val, name) < 1:
+            raise ConfigError(f"validation.{name}={getattr(val, name)} must be >= 1")
+    if val.exogenous not in VALIDATION_EXOGENOUS:
+        raise ConfigError(
+            f"validation.exogenous={val.exogenous!r}; allowed: {list(VALIDATION_EXOGENOUS)}"
+        )
 
 
 def check(cfg: SimConfig) -> SimConfig:
@@ -358,6 +407,7 @@ def check(cfg: SimConfig) -> SimConfig:
         )
     _check_exogenous(cfg.region.exogenous)
     _check_calibration(cfg.calibration)
+    _check_validation(cfg.validation, cfg.calibration)
     run = cfg.run
     if run.seed < 0:
         raise ConfigError(f"run.seed={run.seed} must be >= 0")

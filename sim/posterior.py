@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -47,12 +48,15 @@ def with_params(cfg: SimConfig, names: list[str], values) -> SimConfig:
 
 @lru_cache(maxsize=8)
 def load_posterior(file_name: str) -> pd.DataFrame:
-    """Read and check a posterior file from ``conf/region/``.
+    """Read and check a posterior file from ``conf/region/`` (or at an absolute path).
+
+    An absolute ``region.posterior_file`` points at a posterior outside the config tree, e.g. the
+    one a back-test origin calibrated into its run directory (``python -m scenarios.validate``).
 
     Raises:
         ConfigError: missing file, unknown parameter column, non-numeric value or no rows.
     """
-    path = CONF_DIR / "region" / file_name
+    path = Path(file_name) if Path(file_name).is_absolute() else CONF_DIR / "region" / file_name
     if not path.exists():
         raise ConfigError(f"region.posterior_file={file_name!r} not found in {path.parent}")
     try:

@@ -20,6 +20,7 @@ import solara
 import solara.lab
 
 from scenarios.dashboard import assets, assumptions, catalogue, charts, results, runs, state, tables
+from scenarios.dashboard import track_record as track_record  # the "Track record" tab
 
 try:
     assets.ensure()  # Solara's front-end files, from the npm registry on the first start
@@ -31,7 +32,7 @@ DEFAULT_B = state.Setting("enacted_2023")
 DEBOUNCE_S = 0.2  # a slider drag or typing sends several changes; run once they stop
 FULL_DELAY_S = 0.8  # after a preview, wait for further changes before the full ensemble
 SIDES = ("A", "B")
-TABS = ("Fan charts", "Costs by line", "Assumptions and limits", "Export")
+TABS = ("Fan charts", "Costs by line", "Assumptions and limits", "Track record", "Export")
 
 
 def md(text: str, classes: tuple[str, ...] = ()) -> None:
@@ -390,6 +391,8 @@ def ResultsPanel(settings: dict, options: state.RunOptions, key: str):
         solara.HTML(unsafe_innerHTML=tables.frame_html(shown, "costs-table"))
     elif TABS[tab] == "Assumptions and limits":
         Assumptions(cfg)
+    elif TABS[tab] == "Track record":
+        track_record.TrackRecordTab()
     elif TABS[tab] == "Export":
         Export(settings, options, result, targets)
 

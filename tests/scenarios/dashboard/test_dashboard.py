@@ -394,8 +394,11 @@ def test_browser_preset_slider_run_and_chart(server, browser_session, tmp_path):
     page.locator(".preset-platform_push").click()  # B = platform push, one click
     expect(page.locator(".setting-B")).to_have_text("B: platform_push")
     clicked = time.monotonic()
-    # The previous result stays marked current until the new preview replaces it: wait for it.
-    expect(page.locator(".headline-table")).not_to_have_text(first, timeout=120_000)
+    # The previous result stays marked current until the new preview replaces it: wait for it
+    # (comparing innerText, as _wait_current reads it; textContent never equals it).
+    expect(page.locator(".headline-table")).not_to_have_text(
+        first, use_inner_text=True, timeout=120_000
+    )
     after_preset = _wait_current(page)
     preview_s = time.monotonic() - clicked
     assert after_preset != first
@@ -409,7 +412,9 @@ def test_browser_preset_slider_run_and_chart(server, browser_session, tmp_path):
         thumb.press("ArrowRight")
         expect(lever.locator(".lever-input input")).to_have_value(f"2,{50 * step:03d},000,000")
     expect(page.locator(".setting-B")).to_have_text("B: platform_push + 1 change")
-    expect(page.locator(".headline-table")).not_to_have_text(after_preset, timeout=120_000)
+    expect(page.locator(".headline-table")).not_to_have_text(
+        after_preset, use_inner_text=True, timeout=120_000
+    )
     after_slider = _wait_current(page)
     assert after_slider != after_preset
     assert page.locator('.cost-row[data-cost="local"] .cost-b').inner_text() != cost_b
@@ -422,7 +427,9 @@ def test_browser_preset_slider_run_and_chart(server, browser_session, tmp_path):
         field.press("Enter")
     page.locator(".run-button").click()
     limit = 300_000 if update else 150_000
-    expect(page.locator(".headline-table")).not_to_have_text(after_slider, timeout=limit)
+    expect(page.locator(".headline-table")).not_to_have_text(
+        after_slider, use_inner_text=True, timeout=limit
+    )
     shown = _wait_current(page, stage="full", timeout=limit)
     label = page.locator(".result-label").inner_text()
     assert label.startswith(f"Full ensemble: {full[0]} replicates per setting at {int(full[1]):,}")
@@ -473,3 +480,16 @@ def test_browser_bad_input_is_refused_and_the_server_stays_up(server, browser_se
     page.locator(".preset-baseline").click()  # and this session still works
     expect(page.locator(".setting-B")).to_have_text("B: baseline")
     _wait_current(page)
+
+
+def test_browser_track_record_tab_shows_the_scorecard(server, browser_session):
+    from playwright.sync_api import expect
+
+    page = browser_session()
+    expect(page.locator(".tab-track")).to_be_visible(timeout=120_000)
+    page.locator(".tab-track").click()  # the page may still be busy with its first preview
+    expect(page.locator(".track-pooled")).to_contain_text("pooled 90 % coverage", timeout=60_000)
+    expect(page.locator(".track-summary-table")).to_contain_text("pooled")
+    chart = page.locator(".track-fan img").first
+    expect(chart).to_be_visible(timeout=60_000)
+    assert chart.evaluate("img => img.naturalWidth") > 300
