@@ -6,7 +6,8 @@ origin year ``o`` of ``validation.origins``:
 1. **Calibrate** with the project's calibration (:func:`scenarios.calibrate.calibrate`, the
    settings of ``calibration.*``) on the observations with ``year <= o`` only,
    ``calibration.end_year = o``. No later observation reaches this step (:func:`observations_at`
-   is the only path; the test ``tests/scenarios/test_validate.py`` perturbs a later observation and finds the posterior unchanged).
+   is the only path; the test ``tests/scenarios/test_validate.py`` perturbs a later observation
+   and finds the posterior unchanged).
 2. **Project** the policy in force from the latest base-year file at or before ``o`` (files found
    by the region's ``data_file`` pattern, e.g. ``<region>_base_2017.csv``, ``..._2022.csv``) to
    ``o + validation.lead_years``, ``validation.replicates`` replicates, each drawing its
