@@ -47,10 +47,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import minimize
 from scipy.stats import norm, qmc
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Matern, WhiteKernel
+from threadpoolctl import threadpool_limits
 
 log = logging.getLogger("scenarios.emulation")
 TRANSFORMS = ("log", "identity")
@@ -61,6 +63,9 @@ BOUND_MASS = 0.20
 """Posterior mass within ``BOUND_WIDTH`` of a bound above which a parameter is flagged."""
 LOG_FLOOR = 1e-12
 """Values below this are clipped before the log transform (the log of 0 is -inf)."""
+
+LBFGS_ITERATIONS = 100
+"""Iterations of the hyperparameter optimiser per output (sklearn's default has 15000)."""
 
 Simulator = Callable[[np.ndarray], np.ndarray]
 
@@ -199,6 +204,7 @@ class Settings:
         min_ess: Log a warning when the effective sample size is below this.
         kernel: ``"matern"`` (5/2) or ``"rbf"``.
         max_train: At most this many runs train an emulator (the most recent waves first).
+        max_fit: Of these, the most recent ``max_fit`` estimate the kernel hyperparameters.
         seed: Seed of every random choice (designs, candidates, resampling).
     """
 
@@ -212,7 +218,8 @@ class Settings:
     posterior_size: int = 1000
     min_ess: float = 200.0
     kernel: str = "matern"
-    max_train: int = 600
+    max_train: int = 400
+    max_fit: int = 200
     seed: int = 0
 
     def __post_init__(self):
@@ -240,8 +247,15 @@ class Emulator:
     n_train: int
 
     @classmethod
-    def fit(cls, unit: np.ndarray, sims: np.ndarray, kernel: str = "matern") -> Emulator:
-        """Fit to runs: ``unit`` (n, d) in the unit cube, ``sims`` (n, k, m) transformed."""
+    def fit(
+        cls, unit: np.ndarray, sims: np.ndarray, kernel: str = "matern", max_fit: int = 200
+    ) -> Emulator:
+        """Fit to runs: ``unit`` (n, d) in the unit cube, ``sims`` (n, k, m) transformed.
+
+        The kernel hyperparameters are estimated (maximum marginal likelihood, L-BFGS-B) on
+        the last ``max_fit`` runs, then the GP conditions on all runs with them fixed: the
+        O(n^3) optimisation is what costs, not the final fit.
+        """
         n, k, m = sims.shape
         d = unit.shape[1]
         target = sims.mean(axis=1)
@@ -253,14 +267,20 @@ class Emulator:
         resid = z - design @ trend
         rep_var = sims.var(axis=1, ddof=1) if k > 1 else np.zeros((n, m))
         models, sim_var = [], np.zeros(m)
+        sub = np.arange(n)[-max_fit:]  # hyperparameters from the most recent runs
         for j in range(m):
             alpha = np.maximum(rep_var[:, j] / k / y_sd[j] ** 2, 1e-8)
             gp = GaussianProcessRegressor(
-                _kernel(kernel, d), alpha=alpha, normalize_y=False, n_restarts_optimizer=0
+                _kernel(kernel, d), alpha=alpha[sub], optimizer=_lbfgs, n_restarts_optimizer=0
             )
-            with warnings.catch_warnings():
+            # One BLAS thread: at a few hundred runs threads cost more than they save, and
+            # the simulator's workers share the cores.
+            with warnings.catch_warnings(), threadpool_limits(1):
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                gp.fit(unit, resid[:, j])
+                gp.fit(unit[sub], resid[sub, j])
+                if len(sub) < n:  # condition on every run with the hyperparameters fixed
+                    gp = GaussianProcessRegressor(gp.kernel_, alpha=alpha, optimizer=None)
+                    gp.fit(unit, resid[:, j])
             models.append(gp)
             if k > 1:
                 sim_var[j] = rep_var[:, j].mean()
@@ -275,12 +295,25 @@ class Emulator:
         mean = np.empty_like(base)
         var = np.empty_like(base)
         for j, gp in enumerate(self.models):
-            mu, sd = gp.predict(unit, return_std=True)
+            with threadpool_limits(1):
+                mu, sd = gp.predict(unit, return_std=True)
             # return_std includes the WhiteKernel nugget; remove it (it is simulator noise).
             nugget = gp.kernel_.k2.noise_level
             mean[:, j] = (base[:, j] + mu) * self.y_sd[j] + self.y_mean[j]
             var[:, j] = np.maximum(sd**2 - nugget, 1e-12) * self.y_sd[j] ** 2
         return mean, var
+
+
+def _lbfgs(objective, theta, bounds):
+    res = minimize(
+        objective,
+        theta,
+        method="L-BFGS-B",
+        jac=True,
+        bounds=bounds,
+        options={"maxiter": LBFGS_ITERATIONS},
+    )
+    return res.x, res.fun
 
 
 def _kernel(kind: str, d: int):
@@ -457,7 +490,7 @@ def history_match(
         wave_of.append(np.full(len(design), wave))
         train = _training_set(screen, np.vstack(units), np.concatenate(wave_of), s)
         all_sims = np.concatenate(sims)
-        em = Emulator.fit(np.vstack(units)[train], all_sims[train], s.kernel)
+        em = Emulator.fit(np.vstack(units)[train], all_sims[train], s.kernel, s.max_fit)
         screen.emulators.append(em)
         rows.append(
             {
