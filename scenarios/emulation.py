@@ -198,6 +198,9 @@ class Settings:
         candidates: Candidate points screened per wave and per batch of the posterior.
         posterior_batches: At most this many candidate batches for the posterior, drawn until
             at least ``posterior_size`` are non-implausible.
+        is_steps: At most this many adaptive importance-sampling steps after the first.
+        ess_share: Stop the steps once the ESS at full likelihood reaches this share of the
+            samples (or ``posterior_size``).
         cut: Implausibility cut-off (3 = Pukelsheim's three-sigma rule).
         rank: 1 = cut the maximum implausibility over outputs, 2 = the second maximum.
         posterior_size: Parameter sets resampled from the posterior.
@@ -213,6 +216,8 @@ class Settings:
     wave_size: int = 100
     candidates: int = 20000
     posterior_batches: int = 5
+    is_steps: int = 8
+    ess_share: float = 0.3
     cut: float = 3.0
     rank: int = 1
     posterior_size: int = 1000
@@ -381,7 +386,8 @@ class Result:
             search box and as a share of the prior volume), refilled points, emulator size.
         posterior: ``posterior_size`` resampled parameter sets (rows may repeat).
         candidates: The final non-implausible candidates with their importance ``weight``.
-        ess: Effective sample size of the importance weights.
+        ess: Effective sample size of the final importance weights.
+        importance: Per adaptive importance-sampling step: tempering exponent, samples, ESS.
         emulators: The emulator of each wave (the last one weighs the posterior).
     """
 
@@ -391,6 +397,7 @@ class Result:
     posterior: pd.DataFrame
     candidates: pd.DataFrame
     ess: float
+    importance: pd.DataFrame
     emulators: list[Emulator] = field(repr=False)
 
     @property
@@ -408,6 +415,7 @@ class Result:
         out_dir.mkdir(parents=True, exist_ok=True)
         self.runs.to_csv(out_dir / "runs.csv", index=False)
         self.waves.to_csv(out_dir / "waves.csv", index=False)
+        self.importance.to_csv(out_dir / "importance.csv", index=False)
         self.posterior.to_csv(out_dir / "posterior.csv", index=False)
         self.diagnostics().to_csv(out_dir / "diagnostics.csv", index=False)
         plot_marginals(self.prior, self.posterior, out_dir / "marginals.png")
@@ -421,6 +429,8 @@ class _Screen:
         self.prior, self.obs, self.settings = prior, obs, settings
         self.emulators: list[Emulator] = []
         self.box = (np.zeros(prior.dim), np.ones(prior.dim))  # unit-cube search box
+        self.seeds: np.ndarray | None = None  # centres of the local candidate draws
+        self.chol: np.ndarray | None = None
 
     def ranked(self, unit: np.ndarray) -> np.ndarray:
         """Rank-th largest implausibility of each point under the strictest wave emulator."""
@@ -428,19 +438,60 @@ class _Screen:
         alive = np.ones(len(unit), bool)
         for em in reversed(self.emulators):  # latest first: it rules out the most
             idx = np.flatnonzero(alive)
+            if not len(idx):
+                break
             mean, var = em.predict(unit[idx])
             r = _ranked(implausibility(mean, var, self.obs, em.sim_var), self.settings.rank)
             worst[idx] = np.maximum(worst[idx], r)
             alive[idx] = r <= self.settings.cut
         return worst
 
-    def candidates(self, wave: int, batch: int = 0) -> tuple[np.ndarray, np.ndarray, float]:
-        """Candidates in the search box, their implausibility, and the box's volume share."""
+    def candidates(
+        self, wave: int, batch: int = 0
+    ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+        """Screened candidates: points, implausibility, NROY share of the prior, log density.
+
+        Half are a Latin hypercube over the search box; once a screen has run, the other half
+        are Gaussian draws around the last screen's non-implausible points (or its least
+        implausible 20 when none were), with a quarter of their covariance. A small
+        non-implausible region is then still found in many dimensions. ``log_q`` is the log
+        density of this proposal (used as importance weights' denominator); the NROY share
+        of the prior volume is estimated from the Latin-hypercube half only.
+        """
         lo, hi = self.box
+        d, n, cut = self.prior.dim, self.settings.candidates, self.settings.cut
         seed = self.settings.seed + 7919 * wave + 104729 * batch
-        sampler = qmc.LatinHypercube(d=self.prior.dim, seed=seed)
-        unit = lo + sampler.random(self.settings.candidates) * (hi - lo)
-        return unit, self.ranked(unit), float(np.prod(hi - lo))
+        rng = np.random.default_rng(seed)
+        n_local = n // 2 if self.seeds is not None else 0
+        n_uni = n - n_local
+        parts = [lo + qmc.LatinHypercube(d=d, seed=seed).random(n_uni) * (hi - lo)]
+        if n_local:
+            comp = rng.integers(len(self.seeds), size=n_local)
+            local = self.seeds[comp] + rng.standard_normal((n_local, d)) @ self.chol.T
+            parts.append(local[((local >= 0) & (local <= 1)).all(axis=1)])
+        unit = np.vstack(parts)
+        imp = self.ranked(unit)
+        volume = float(np.prod(hi - lo))
+        share = float((imp[:n_uni] <= cut).mean()) * volume
+        log_q = self._log_density(unit, n_uni / n, volume)
+        ok = imp <= cut
+        pool = unit[ok] if ok.sum() >= 20 else unit[np.argsort(imp, kind="stable")[:20]]
+        if len(pool) > 500:
+            pool = pool[np.sort(rng.choice(len(pool), 500, replace=False))]
+        self.seeds = pool
+        cov = 0.25 * np.cov(pool.T).reshape(d, d) + 1e-8 * np.eye(d)
+        self.chol = np.linalg.cholesky(cov)
+        return unit, imp, share, log_q
+
+    def _log_density(self, unit: np.ndarray, uniform_share: float, volume: float) -> np.ndarray:
+        lo, hi = self.box
+        in_box = ((unit >= lo) & (unit <= hi)).all(axis=1)
+        dens = np.where(in_box, uniform_share / volume, 0.0)
+        if self.seeds is not None and uniform_share < 1:
+            dens = dens + (1 - uniform_share) * np.exp(
+                _log_mixture(unit, self.seeds, self.chol, normalised=True)
+            )
+        return np.log(np.maximum(dens, 1e-300))
 
     def shrink_box(self, keep: np.ndarray) -> None:
         """Bounding box of the non-implausible candidates, widened by 10 % of its span."""
@@ -479,9 +530,9 @@ def history_match(
         if wave == 1:
             design = qmc.LatinHypercube(d=prior.dim, seed=s.seed).random(s.first_wave)
         else:
-            cand, imp, volume = screen.candidates(wave)
+            cand, imp, share_prior, _ = screen.candidates(wave)
             ok = imp <= s.cut
-            share_box, share_prior = float(ok.mean()), float(ok.mean()) * volume
+            share_box = float(ok.mean())
             screen.shrink_box(cand[ok])
             design, refilled = _pick(cand, imp, ok, s.wave_size, rng)
         out = _checked(simulate(prior.from_unit(design)), len(design), obs.size)
@@ -504,20 +555,15 @@ def history_match(
             }
         )
         log.info("wave %d: %s", wave, rows[-1])
-    cand, imp, volume = _final_candidates(screen, s)
+    cand, imp, share_prior, log_q = _final_candidates(screen, s)
     ok = imp <= s.cut
     if ok.sum() < 2:
         log.warning("no non-implausible candidate left; using the 1 %% least implausible")
         ok = imp <= np.quantile(imp, 0.01)
-    final = cand[ok]
-    em = screen.emulators[-1]
-    mean, var = em.predict(final)
-    loglik = log_likelihood(mean, var, obs, em.sim_var)
-    w = np.exp(loglik - loglik.max())
-    ess = float(w.sum() ** 2 / (w**2).sum())
+    final, w, ess, steps = _importance(screen, cand[ok], log_q[ok], s, rng)
     if ess < s.min_ess:
         log.warning(
-            "importance sampling ESS %.0f < %.0f: widen the candidates or add a wave",
+            "importance sampling ESS %.0f < %.0f: more candidates, iterations or a wave needed",
             ess,
             s.min_ess,
         )
@@ -535,7 +581,7 @@ def history_match(
         "simulations": 0,
         "refilled": 0,
         "nroy_share_box": float(ok.mean()),
-        "nroy_share_prior": float(ok.mean()) * volume,
+        "nroy_share_prior": share_prior,
         "emulator_runs": 0,
     }
     return Result(
@@ -545,20 +591,125 @@ def history_match(
         posterior=pd.DataFrame(points[idx], columns=prior.names),
         candidates=candidates,
         ess=ess,
+        importance=pd.DataFrame(steps),
         emulators=screen.emulators,
     )
 
 
-def _final_candidates(screen: _Screen, s: Settings) -> tuple[np.ndarray, np.ndarray, float]:
+def _importance(
+    screen: _Screen, start: np.ndarray, log_q: np.ndarray, s: Settings, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, float, list[dict]]:
+    """Adaptive, tempered importance sampling of the emulator posterior on the NROY region.
+
+    The target is the uniform prior restricted to the non-implausible region times the
+    censored-Gaussian likelihood of the last wave's emulator. Step 0 uses the non-implausible
+    candidates (weights ``L / candidate density``). While the weights at full likelihood are
+    degenerate (the likelihood is much narrower than the region), each step tempers the
+    likelihood (``L^beta``, the largest ``beta`` that at most halves the ESS), draws the next
+    sample from a mixture of Gaussians around 500 resampled points (covariance twice the
+    weighted covariance: population Monte Carlo, Cappe et al. 2004); weights are
+    ``L / mixture density``, zero outside the box or the region.
+
+    Returns:
+        The unit-cube sample, its normalised weights at full likelihood, their ESS and a log.
+    """
+    em = screen.emulators[-1]
+
+    def loglik(u: np.ndarray) -> np.ndarray:
+        mean, var = em.predict(u)
+        return log_likelihood(mean, var, screen.obs, em.sim_var)
+
+    x, logq = start, log_q
+    ll = loglik(x)
+    beta, steps = 0.0, []
+    for step in range(s.is_steps + 1):
+        full = _normalised(ll - logq)
+        ess = _ess(full)
+        steps.append({"step": step, "beta": beta, "samples": len(x), "ess": ess})
+        log.info("importance step %d: beta %.3g, %d samples, ESS %.0f", step, beta, len(x), ess)
+        if ess >= min(s.ess_share * len(x), s.posterior_size) or step == s.is_steps:
+            return x, full, ess, steps
+        beta = _next_beta(ll, logq, beta)
+        x, logq = _mixture_step(x, _normalised(beta * ll - logq), screen, s, rng)
+        ll = loglik(x)
+    raise AssertionError("unreachable")
+
+
+def _log_mixture(
+    x: np.ndarray, centres: np.ndarray, chol: np.ndarray, normalised: bool
+) -> np.ndarray:
+    """Log density of an equal-weight Gaussian mixture (common covariance ``chol chol^T``)."""
+    inv = np.linalg.inv(chol)
+    out = np.empty(len(x))
+    for start in range(0, len(x), 500):
+        z = (x[start : start + 500, None, :] - centres[None, :, :]) @ inv.T
+        e = -0.5 * (z**2).sum(axis=2)
+        top = e.max(axis=1)
+        out[start : start + 500] = top + np.log(np.exp(e - top[:, None]).mean(axis=1))
+    if normalised:
+        d = x.shape[1]
+        out -= np.log(np.abs(np.diag(chol))).sum() + 0.5 * d * np.log(2 * np.pi)
+    return out
+
+
+def _normalised(logw: np.ndarray) -> np.ndarray:
+    w = np.exp(logw - logw.max())
+    return w / w.sum()
+
+
+def _ess(w: np.ndarray) -> float:
+    return float(1.0 / (w**2).sum())
+
+
+def _next_beta(ll: np.ndarray, logq: np.ndarray, beta: float) -> float:
+    """The largest tempering exponent in (beta, 1] that at most halves the current ESS."""
+    target = 0.5 * _ess(_normalised(beta * ll - logq))
+    if _ess(_normalised(ll - logq)) >= target:
+        return 1.0
+    lo, hi = beta, 1.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if _ess(_normalised(mid * ll - logq)) >= target else (lo, mid)
+    return lo
+
+
+def _mixture_step(
+    x: np.ndarray, w: np.ndarray, screen: _Screen, s: Settings, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw from a Gaussian mixture around resampled points; keep those in the region."""
+    centres = x[systematic_resample(w, min(500, len(x)), rng)]
+    mean = w @ x
+    # Twice the weighted covariance, plus 1 % of the sample's own spread so that a few
+    # dominant weights do not collapse the kernel.
+    spread = np.cov(x.T).reshape(x.shape[1], x.shape[1]) if len(x) > 1 else np.eye(x.shape[1])
+    cov = 2.0 * ((x - mean).T * w) @ (x - mean) + 0.01 * spread + 1e-10 * np.eye(x.shape[1])
+    chol = np.linalg.cholesky(cov)
+    comp = np.arange(s.candidates) % len(centres)
+    new = centres[comp] + rng.standard_normal((s.candidates, x.shape[1])) @ chol.T
+    inside = ((new >= 0) & (new <= 1)).all(axis=1)
+    new = new[inside]
+    new = new[screen.ranked(new) <= s.cut]
+    if len(new) < 10:
+        log.warning("importance step: %d proposals in the region; sample kept", len(new))
+        return x, np.log(np.maximum(w, 1e-300))  # same target weights next step
+    logq = _log_mixture(new, centres, chol, normalised=False)
+    return new, logq
+
+
+def _final_candidates(
+    screen: _Screen, s: Settings
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
     """Candidate batches until ``posterior_size`` are non-implausible (or the batches run out)."""
-    cands, imps = [], []
+    cands, imps, logs, shares = [], [], [], []
     for batch in range(s.posterior_batches):
-        cand, imp, volume = screen.candidates(s.waves + 1, batch)
+        cand, imp, share, log_q = screen.candidates(s.waves + 1, batch)
         cands.append(cand)
         imps.append(imp)
+        logs.append(log_q)
+        shares.append(share)
         if sum(int((i <= s.cut).sum()) for i in imps) >= s.posterior_size:
             break
-    return np.vstack(cands), np.concatenate(imps), volume
+    return np.vstack(cands), np.concatenate(imps), float(np.mean(shares)), np.concatenate(logs)
 
 
 def _pick(
