@@ -199,8 +199,7 @@ class Settings:
         posterior_batches: At most this many candidate batches for the posterior, drawn until
             at least ``posterior_size`` are non-implausible.
         is_steps: At most this many adaptive importance-sampling steps after the first.
-        ess_share: Stop the steps once the ESS at full likelihood reaches this share of the
-            samples (or ``posterior_size``).
+        target_ess: Stop the steps once the pooled ESS reaches this.
         cut: Implausibility cut-off (3 = Pukelsheim's three-sigma rule).
         rank: 1 = cut the maximum implausibility over outputs, 2 = the second maximum.
         posterior_size: Parameter sets resampled from the posterior.
@@ -216,8 +215,8 @@ class Settings:
     wave_size: int = 100
     candidates: int = 20000
     posterior_batches: int = 5
-    is_steps: int = 8
-    ess_share: float = 0.3
+    is_steps: int = 12
+    target_ess: float = 500.0
     cut: float = 3.0
     rank: int = 1
     posterior_size: int = 1000
@@ -608,10 +607,12 @@ def _importance(
     likelihood (``L^beta``, the largest ``beta`` that at most halves the ESS), draws the next
     sample from a mixture of Gaussians around 500 resampled points (covariance twice the
     weighted covariance: population Monte Carlo, Cappe et al. 2004); weights are
-    ``L / mixture density``, zero outside the box or the region.
+    ``L / mixture density``, zero outside the box or the region. Once ``beta`` has reached 1,
+    the draws of every further step are pooled (each weighted by its own normalised proposal
+    density); the steps stop once the pooled ESS reaches ``target_ess``.
 
     Returns:
-        The unit-cube sample, its normalised weights at full likelihood, their ESS and a log.
+        The pooled unit-cube sample, its normalised weights, their ESS and a log per step.
     """
     em = screen.emulators[-1]
 
@@ -622,16 +623,25 @@ def _importance(
     x, logq = start, log_q
     ll = loglik(x)
     beta, steps = 0.0, []
+    pool_x, pool_logw = [x], [ll - logq]
     for step in range(s.is_steps + 1):
-        full = _normalised(ll - logq)
-        ess = _ess(full)
+        logw = np.concatenate(pool_logw)
+        ess = _ess(_normalised(logw))
         steps.append({"step": step, "beta": beta, "samples": len(x), "ess": ess})
         log.info("importance step %d: beta %.3g, %d samples, ESS %.0f", step, beta, len(x), ess)
-        if ess >= min(s.ess_share * len(x), s.posterior_size) or step == s.is_steps:
-            return x, full, ess, steps
+        if ess >= s.target_ess or step == s.is_steps:
+            return np.vstack(pool_x), _normalised(logw), ess, steps
         beta = _next_beta(ll, logq, beta)
-        x, logq = _mixture_step(x, _normalised(beta * ll - logq), screen, s, rng)
+        new, new_logq = _mixture_step(x, _normalised(beta * ll - logq), screen, s, rng)
+        if len(new) < 10:
+            log.warning("importance step %d: %d proposals in the region", step + 1, len(new))
+            continue
+        x, logq = new, new_logq
         ll = loglik(x)
+        if beta < 1:  # a proposal for a tempered target: only the latest sample counts
+            pool_x, pool_logw = [], []
+        pool_x.append(x)
+        pool_logw.append(ll - logq)
     raise AssertionError("unreachable")
 
 
@@ -689,10 +699,7 @@ def _mixture_step(
     inside = ((new >= 0) & (new <= 1)).all(axis=1)
     new = new[inside]
     new = new[screen.ranked(new) <= s.cut]
-    if len(new) < 10:
-        log.warning("importance step: %d proposals in the region; sample kept", len(new))
-        return x, np.log(np.maximum(w, 1e-300))  # same target weights next step
-    logq = _log_mixture(new, centres, chol, normalised=False)
+    logq = _log_mixture(new, centres, chol, normalised=True)
     return new, logq
 
 

@@ -152,7 +152,13 @@ QUICK = Budget(
     end_year=2022,
     replicates=1,
     emulator=emulation.Settings(
-        waves=2, first_wave=24, wave_size=16, candidates=5000, posterior_size=500, min_ess=50
+        waves=2,
+        first_wave=24,
+        wave_size=16,
+        candidates=3000,
+        posterior_size=500,
+        min_ess=50,
+        is_steps=3,
     ),
     methods=("emulator",),
 )
@@ -359,14 +365,25 @@ def score(posterior: pd.DataFrame, truth: np.ndarray, low, high) -> pd.DataFrame
 
 
 def run(
-    free: list[str], pattern: list[tuple], budget: Budget, n_truths: int, out: Path, workers: int
+    free: list[str],
+    pattern: list[tuple],
+    budget: Budget,
+    n_truths: int,
+    out: Path,
+    workers: int,
+    only: list[int] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The twin experiment: every truth, every method; writes and returns the two tables."""
+    """The twin experiment: every truth (or those in ``only``), every method of the budget.
+
+    Writes and returns the per-parameter and per-method tables.
+    """
     cfg = twin_config(free, budget)
     low, high = prior_box(cfg, free)
     out.mkdir(parents=True, exist_ok=True)
     params, methods = [], []
     for t, truth in enumerate(truths(cfg, free, n_truths), start=1):
+        if only and t not in only:
+            continue
         frame = synthetic_observations(cfg, free, truth, pattern, budget.noise)
         frame.to_csv(out / f"observations_truth{t}.csv", index=False)
         for name in budget.methods:
@@ -397,6 +414,36 @@ def run(
     return pd.concat(params, ignore_index=True), pd.DataFrame(methods)
 
 
+def markdown(params: pd.DataFrame, methods: pd.DataFrame) -> str:
+    """The two result tables as Markdown (per truth and method; per parameter and method)."""
+    lines = [
+        "| truth | method | simulations | wall time | truth in 90 % | mean sd / prior sd"
+        " | mean median error / range |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in methods.itertuples():
+        lines.append(
+            f"| {r.truth_id} | {r.method} | {r.simulations} | {r.wall_s / 60:.1f} min"
+            f" | {r.coverage_90:.0%} | {r.mean_sd_ratio:.2f} | {r.mean_median_error:.3f} |"
+        )
+    names = list(dict.fromkeys(methods.method))
+    head = " | ".join(f"{m}: in 90 % / sd ratio / error" for m in names)
+    lines += ["", f"| truth | parameter | {head} |", "|---|---|" + "---|" * len(names)]
+    for (t, p), g in params.groupby(["truth_id", "parameter"], sort=False):
+        cells = []
+        for m in names:
+            row = g[g.method == m]
+            if row.empty:
+                cells.append("-")
+                continue
+            r = row.iloc[0]
+            cells.append(
+                f"{'yes' if r.in_90 else '**no**'} / {r.sd_ratio:.2f} / {r.median_error:.3f}"
+            )
+        lines.append(f"| {t} | `{p.removeprefix(B)}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _has_pyabc() -> bool:
     try:
         import pyabc  # noqa: F401
@@ -412,6 +459,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--truths", type=int, default=None, help="number of true points (default 2)")
     ap.add_argument("--methods", default=None, help="subset of " + ",".join(METHODS))
     ap.add_argument("--noise", action="store_true", help="add observation error to the data")
+    ap.add_argument("--only", default=None, help="comma-separated truth ids to run (1-based)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=Path("outputs/twin"))
     args = ap.parse_args(argv)
@@ -426,10 +474,11 @@ def main(argv: list[str] | None = None) -> None:
         budget = replace(budget, methods=tuple(args.methods.split(",")))
     free, pattern = (QUICK_FREE, QUICK_PATTERN) if args.quick else (FREE, PATTERN)
     n_truths = args.truths or (1 if args.quick else 2)
-    params, methods = run(free, pattern, budget, n_truths, args.out, args.workers)
+    only = [int(t) for t in args.only.split(",")] if args.only else None
+    params, methods = run(free, pattern, budget, n_truths, args.out, args.workers, only)
     pd.set_option("display.width", 200)
     print(methods.to_string(index=False))
-    print(params.drop(columns=["q05", "q95"]).to_string(index=False))
+    print(markdown(params, methods))
 
 
 if __name__ == "__main__":

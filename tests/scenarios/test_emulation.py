@@ -185,7 +185,7 @@ def test_adaptive_importance_sampling_recovers_a_narrow_posterior_in_six_dimensi
     prior = Prior([f"t{j}" for j in range(d)], np.zeros(d), np.ones(d))
     truth = np.linspace(0.3, 0.7, d)
     obs = exact([f"y{j}" for j in range(d)], truth, 0.03)
-    settings = Settings(waves=3, first_wave=60, wave_size=30, candidates=4000)
+    settings = Settings(waves=3, first_wave=60, wave_size=30, candidates=3000, is_steps=4)
     res = history_match(prior, lambda p: p[:, None, :], obs, settings)
     assert res.importance.ess.iloc[0] < 100 < 200 < res.ess
     assert res.importance.beta.iloc[-1] == 1.0
