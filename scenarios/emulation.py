@@ -10,9 +10,10 @@ Method (Vernon et al. 2010; Andrianakis et al. 2015):
    standardised; a linear trend plus a Matern-5/2 ARD kernel and a white-noise nugget; the
    replicate mean is the target and the replicate variance / k its known noise, ``alpha``).
    Later waves run points drawn from the current non-implausible region: a large candidate
-   Latin hypercube (over the bounding box of the last non-implausible candidates, widened 10 %)
-   is screened with the emulators of every wave so far. If fewer candidates survive than the wave
-   needs, the least implausible of the others fill it (logged).
+   set (half a Latin hypercube over the bounding box of the last non-implausible candidates,
+   widened 10 %, half Gaussian draws around those candidates) is screened with the emulators of
+   every wave so far. If fewer candidates survive than the wave needs, the least implausible
+   of the others fill it (logged).
 2. **Implausibility** of a point for output ``j``: the distance of the emulator mean from the
    observed interval ``[low, high]`` (0 inside it) on the transformed scale, divided by
    ``sqrt(emulator var + simulator var + obs sd^2 + discrepancy sd^2)``. A point is
@@ -24,9 +25,11 @@ Method (Vernon et al. 2010; Andrianakis et al. 2015):
    per output a censored Gaussian on the transformed scale with
    ``Y ~ N(emulator mean, emulator var + simulator var + obs sd^2 + discrepancy sd^2)``:
    exact -> density, interval -> ``P(low <= Y <= high)``, lower bound -> ``P(Y >= low)``, upper
-   bound -> ``P(Y <= high)``; outputs are independent. ``posterior_size`` sets are drawn by
-   systematic resampling; the effective sample size (ESS) of the weights is reported and a
-   warning is logged when it is below ``min_ess``.
+   bound -> ``P(Y <= high)``; outputs are independent. With many outputs the likelihood is far
+   narrower than the region, so tempered population Monte Carlo steps on the emulator (no
+   simulations) refine the importance sample (:func:`_importance`). ``posterior_size`` sets are
+   drawn by systematic resampling; the effective sample size (ESS) of the weights is reported
+   and a warning is logged when it is below ``min_ess``.
 
 Diagnostics (:func:`diagnostics`): prior range, posterior mean/sd/5-50-95 %, shrinkage
 ``1 - posterior sd / prior sd`` and an ``at_bound`` flag when more than ``BOUND_MASS`` (20 %) of
