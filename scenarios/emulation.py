@@ -64,6 +64,8 @@ BOUND_WIDTH = 0.02
 """Share of a parameter's prior range next to each bound checked by the ``at_bound`` flag."""
 BOUND_MASS = 0.20
 """Posterior mass within ``BOUND_WIDTH`` of a bound above which a parameter is flagged."""
+PAIRS_POINTS = 400
+"""Posterior sets drawn in the pairs plot."""
 LOG_FLOOR = 1e-12
 """Values below this are clipped before the log transform (the log of 0 is -inf)."""
 
@@ -830,7 +832,7 @@ def plot_marginals(prior: Prior, posterior: pd.DataFrame, path: Path) -> None:
 
 
 def plot_pairs(prior: Prior, posterior: pd.DataFrame, path: Path) -> None:
-    """Scatter matrix of the posterior sets (axes span the prior box)."""
+    """Scatter matrix of the posterior sets (axes span the prior box; at most 400 points)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -838,8 +840,10 @@ def plot_pairs(prior: Prior, posterior: pd.DataFrame, path: Path) -> None:
 
     d = prior.dim
     size = max(6.0, 1.3 * d)
-    fig, axes = plt.subplots(d, d, figsize=(size, size), dpi=80, squeeze=False)
+    fig, axes = plt.subplots(d, d, figsize=(size, size), dpi=60, squeeze=False)
     x = posterior[prior.names].to_numpy(float)
+    if len(x) > PAIRS_POINTS:  # a fixed subset keeps the file small
+        x = x[np.random.default_rng(0).choice(len(x), PAIRS_POINTS, replace=False)]
     for i in range(d):
         for j in range(d):
             ax = axes[i, j]

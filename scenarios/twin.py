@@ -15,7 +15,8 @@ Methods:
 
 ``--quick`` runs a tiny emulator-only version (3 parameters, 2017-2022) for the tests.
 Results go to ``--out`` (default ``outputs/twin``): ``twin_parameters.csv`` (per truth, method
-and parameter), ``twin_methods.csv`` (per truth and method) and each method's posterior.
+and parameter), ``twin_methods.csv`` (per truth and method), each method's posterior and the
+emulator's diagnostics and plots (``emulator_truth<N>/``).
 """
 
 from __future__ import annotations
@@ -262,7 +263,7 @@ def run_emulator(cfg, free, frame, budget, workers):
     res = emulation.history_match(
         emulation.Prior(free, low, high), sim, engine_observations(frame), settings
     )
-    return res.posterior, counter["n"], {"ess": res.ess, "waves": res.waves}
+    return res.posterior, counter["n"], {"ess": res.ess, "result": res}
 
 
 def run_baseline(cfg, free, frame, budget, workers):
@@ -406,7 +407,9 @@ def run(
                 "mean_median_error": float(sc.median_error.mean()),
                 "posterior_sets": len(post),
             }
-            row.update({k: v for k, v in extra.items() if not isinstance(v, pd.DataFrame)})
+            if "result" in extra:  # diagnostics, marginals and pairs plots
+                extra.pop("result").write(out / f"emulator_truth{t}")
+            row.update(extra)
             methods.append(row)
             log.info("truth %d %s: %s", t, name, row)
             pd.concat(params).to_csv(out / "twin_parameters.csv", index=False)
