@@ -91,6 +91,15 @@ class StatusParams:
         source="calibrated; tech SMEs 2,621 (2020) to 12,000+ (2025), work target > 10,000 (2025)",
         rule="agents.statuses.update_high_tech",
     )
+    tech_sme_renewal_rate: float = param(
+        0.9,
+        low=0.5,
+        high=1.0,
+        unit="probability per year",
+        source="calibrated; the tech-SME evaluation is renewed every year (MOST 2017 rules), so "
+        "registered firms that do not re-apply drop out",
+        rule="agents.statuses.update_high_tech",
+    )
     tech_sme_max_employees: float = param(
         500.0,
         low=300.0,
@@ -250,8 +259,9 @@ def update_high_tech(
         p.tech_sme_registration_rate, p.tech_sme_campaign_effect * campaign
     )
     join = ~sme & small & (f.knowledge[idx] > 0) & (rng.random(len(idx)) < register)
+    lapse = sme & (rng.random(len(idx)) >= p.tech_sme_renewal_rate)
     f.tech_sme[idx[join]] = True
-    f.tech_sme[idx[sme & ~small]] = False
+    f.tech_sme[idx[sme & (~small | lapse)]] = False
     return int(gain.sum())
 
 

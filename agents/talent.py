@@ -141,10 +141,10 @@ class TalentParams:
     )
     arrival_growth_base: float = param(
         0.06,
-        low=0.03,
-        high=0.09,
+        low=0.02,
+        high=0.15,
         unit="share per year",
-        source="hand-set; talent 280 (2022) vs about 200 (2017 estimate): about 7 %/yr",
+        source="calibrated; talent about 200 (2017 estimate), 280 (2021-2022), over 300 (2023)",
         rule="agents.talent.base_flows",
     )
     graduate_stay_share: dict = param(

@@ -1,17 +1,23 @@
-"""Calibration by history matching: ``python -m scenarios.calibrate [overrides]``.
+"""Calibration: ``python -m scenarios.calibrate [overrides]``.
 
-The model starts at ``calibration.base_year`` (2017 for Changsha) under the base-year policy and
-is compared with the region's observed series up to ``calibration.end_year``. Free parameters are
-sampled in waves (Latin hypercube over the prior box = each parameter's plausible range); a
-point is *implausible* when, for some observation,
+The model replays history from ``calibration.base_year`` (2017 for Changsha, with the base-state
+uncertainty of that year's data file) under the region's policy timeline to
+``calibration.end_year`` and is compared with everything the region reported in between
+(``region.observed_file``: exact figures, ranges and bounds), through the observation model of
+:mod:`sim.likelihood` (observation error by source confidence plus a model discrepancy per series,
+``calibration.discrepancy``).
 
-    I = |mean_sim - obs| / sqrt(sd_obs^2 + var_sim + (discrepancy_share * obs)^2) > cut
+The method (chosen by the twin experiment of ``docs/calibration/twin_experiment.md``) is Bayesian
+emulator-based history matching (:mod:`scenarios.emulation`): waves of simulations over the free
+parameters' prior box (their declared plausible ranges), Gaussian-process emulators of every
+observation, implausibility to rule out space, then an importance-sampled posterior with the
+emulators' censored-Gaussian likelihood. ``calibration.posterior_size`` sets form the posterior that
+every ensemble draws from (one set per replicate); the posterior median is the point estimate.
 
-(history matching, Craig et al. 1997; Andrianakis et al. 2015). Each later wave re-samples the box
-of the non-implausible points found so far (widened by 10 %). The non-implausible points, ranked
-by their standardised distance, form the plausible set that ensembles draw from (parameter
-uncertainty); the closest one is the point estimate. Results go to the Hydra run directory;
-``calibration.install=true`` also writes the calibrated region
+The report checks the posterior with the real model (each posterior set replayed once): bands and
+errors per series, the prior-predictive band of wave 1 against every observation, prior vs
+posterior marginals, a pairs plot and parameters piled against a bound. Results go to the Hydra
+run directory; ``calibration.install=true`` also writes the calibrated region
 (``conf/region/<output_region>.yaml`` and its posterior CSV).
 
 Scripts that call these functions must guard their entry point with
@@ -33,11 +39,12 @@ import numpy as np
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
-from scipy.stats import qmc
 
 from agents.params import documented_fields
+from scenarios import emulation
 from sim.compose import register_schema
-from sim.config import CalibrationConfig, ConfigError, SimConfig, to_sim_config
+from sim.config import KPI_IDS, CalibrationConfig, ConfigError, SimConfig, to_sim_config
+from sim.likelihood import observation_table
 from sim.model import InnovationModel
 from sim.observations import load_observed, observed_path
 from sim.posterior import with_params
@@ -56,16 +63,16 @@ SD_BY_CONFIDENCE = {"high": 0.05, "medium": 0.10, "low": 0.20}
 def load_observations(
     cal: CalibrationConfig, path: Path | None = None, observed: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """Observed points used for calibration: kpi, year, value, sd (plus low, high, kind).
+    """Observed points used for calibration: kpi, year, value, low, high, kind, confidence.
 
     Reads the region's observed file with the one loader (:func:`sim.observations.load_observed`)
-    and keeps the KPIs of ``calibration.kpis`` (all when empty) in ``(base_year, end_year]``.
-    Exact values and ranges are fitted (a range at its midpoint, its sd at least a quarter of
-    its width); one-sided bounds are not used by history matching.
+    and keeps the KPIs of ``calibration.kpis`` (every simulated KPI when empty; GDP, an input, is
+    never fitted) in ``(base_year, end_year]``. Exact figures, ranges and one-sided bounds all
+    enter the likelihood (censored observations).
 
     Args:
         cal: Calibration settings (KPIs, years, observed file).
-        path: Observed file (default: ``conf/region/<cal.observed_file>`` or its absolute path).
+        path: Observed file (default: ``cal.observed_file`` in ``conf/region/`` or absolute).
         observed: Already loaded observations (tidy frame of ``load_observed``); overrides path.
 
     Returns:
@@ -83,21 +90,21 @@ def load_observations(
                 f"calibration.observed_file={cal.observed_file!r} not found in {path.parent}"
             )
         observed = load_observed(path, series=cal.series)
+    wanted = list(cal.kpis) if cal.kpis else [k for k in KPI_IDS if k not in NOT_FITTED]
     sel = observed[
         (observed.year > cal.base_year)
         & (observed.year <= cal.end_year)
-        & observed.kind.isin(["exact", "range"])
+        & observed.kpi.isin(wanted)
     ]
-    if cal.kpis:
-        sel = sel[sel.kpi.isin(list(cal.kpis))]
-    share = sel.confidence.map(lambda c: SD_BY_CONFIDENCE.get(str(c).strip(), 0.2))
-    width = (sel.high - sel.low).where(sel.kind == "range", 0.0)
-    sd = np.maximum(np.maximum(share * sel.value.abs(), width / 4), 0.5)
-    obs = sel[["kpi", "year", "value", "low", "high", "kind"]].assign(sd=sd.to_numpy())
-    obs = obs[["kpi", "year", "value", "sd", "low", "high", "kind"]].reset_index(drop=True)
+    columns = ["kpi", "year", "value", "low", "high", "kind", "confidence"]
+    obs = sel[columns].reset_index(drop=True)
     if obs.empty:
         raise ConfigError(f"no observations between {cal.base_year} and {cal.end_year}")
     return obs
+
+
+NOT_FITTED = ("gdp", "public_cost")
+"""KPIs never fitted: GDP is an input (observed growth by year), public cost has no record."""
 
 
 def prior_box(cfg: SimConfig, free: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -125,6 +132,8 @@ def history_config(cfg: SimConfig) -> SimConfig:
         progress=False,
         plots=False,
         policy="timeline",
+        assimilate=False,
+        base_state_uncertainty=cal.base_state_uncertainty,
     )
     return replace(cfg, region=region, run=run)
 
@@ -174,62 +183,34 @@ def simulate(
     return np.array(results).reshape(len(points), len(seeds), len(obs))
 
 
-def implausibility(sims: np.ndarray, obs: pd.DataFrame, discrepancy_share: float) -> np.ndarray:
-    """Implausibility of each point for each observation, shape (points, obs)."""
-    mean = sims.mean(axis=1)
-    var_sim = sims.var(axis=1, ddof=1) if sims.shape[1] > 1 else np.zeros_like(mean)
-    value, sd = obs["value"].to_numpy(), obs["sd"].to_numpy()
-    scale = np.sqrt(sd**2 + var_sim + (discrepancy_share * value) ** 2)
-    return np.abs(mean - value) / scale
+def emulator_settings(cal: CalibrationConfig) -> emulation.Settings:
+    """The emulator engine's settings from ``calibration.*``."""
+    return emulation.Settings(
+        waves=cal.waves,
+        first_wave=cal.samples,
+        wave_size=cal.wave_size,
+        cut=cal.implausibility_cut,
+        rank=cal.implausibility_rank,
+        posterior_size=cal.posterior_size,
+        seed=cal.seed,
+    )
 
 
-def history_match(cfg: SimConfig, obs: pd.DataFrame, workers: int = 0) -> pd.DataFrame:
-    """Run the waves; returns every point with its wave, max implausibility and distance."""
+def emulate(
+    cfg: SimConfig, obs: pd.DataFrame, table: pd.DataFrame, workers: int = 0
+) -> emulation.Result:
+    """Waves of replays, emulators and the importance-sampled posterior (the engine's run)."""
     cal = cfg.calibration
     names = list(cal.free)
     low, high = prior_box(cfg, names)
     base = history_config(cfg)
-    frames = []
-    lo, hi = low.copy(), high.copy()
-    for wave in range(1, cal.waves + 1):
-        sampler = qmc.LatinHypercube(d=len(names), seed=cal.seed + wave)
-        points = qmc.scale(sampler.random(cal.samples), lo, hi)
-        sims = simulate(base, names, points, obs, workers)
-        imp = implausibility(sims, obs, cal.discrepancy_share)
-        frame = pd.DataFrame(points, columns=names)
-        frame["wave"] = wave
-        frame["max_implausibility"] = imp.max(axis=1)
-        frame["distance"] = np.sqrt((imp**2).mean(axis=1))
-        frames.append(frame)
-        log.info(
-            "wave %d: %d of %d points not implausible",
-            wave,
-            int((frame.max_implausibility <= cal.implausibility_cut).sum()),
-            len(frame),
-        )
-        seen = pd.concat(frames, ignore_index=True)
-        keep = seen[seen.max_implausibility <= cal.implausibility_cut]
-        if len(keep) < 2:
-            keep = seen.nsmallest(max(2, len(seen) // 10), "distance")
-        span = keep[names].max() - keep[names].min()
-        lo = np.maximum(low, (keep[names].min() - 0.1 * span).to_numpy())
-        hi = np.minimum(high, (keep[names].max() + 0.1 * span).to_numpy())
-    out = pd.concat(frames, ignore_index=True)
-    out["not_implausible"] = out.max_implausibility <= cal.implausibility_cut
-    return out.sort_values(
-        ["not_implausible", "distance"], ascending=[False, True], ignore_index=True
-    )
 
+    def run(points: np.ndarray) -> np.ndarray:
+        return simulate(base, names, points, obs, workers)
 
-def plausible_set(points: pd.DataFrame, names: list[str], size: int, minimum: int) -> pd.DataFrame:
-    """The parameter sets kept for ensembles.
-
-    The non-implausible points, closest first, up to ``size``; when there are fewer than
-    ``minimum`` of them, the next-closest points fill the set up to ``minimum``.
-    """
-    ranked = points.sort_values(["not_implausible", "distance"], ascending=[False, True])
-    n = max(min(int(points.not_implausible.sum()), size), min(minimum, len(points)))
-    return ranked.head(n)[names].reset_index(drop=True)
+    prior = emulation.Prior(names, low, high)
+    observations = emulation.Observations.from_frame(table)
+    return emulation.history_match(prior, run, observations, emulator_settings(cal))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -237,34 +218,57 @@ def plausible_set(points: pd.DataFrame, names: list[str], size: int, minimum: in
 
 
 def fit_table(
-    cfg: SimConfig, names: list[str], posterior: pd.DataFrame, obs: pd.DataFrame, workers: int = 0
+    cfg: SimConfig, names: list[str], posterior: pd.DataFrame, table: pd.DataFrame, workers: int = 0
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Replay history once with every plausible set: yearly bands, and the error per observation.
+    """Replay history once with posterior sets: yearly bands, and the fit per observation.
 
     Returns:
         ``(errors, bands)``: per observation the simulated 5/50/95 % quantiles, the error of the
-        median in percent and whether the observation's 2-sd interval overlaps the band; and the
-        yearly quantiles of every calibrated series (for the fit chart).
+        median in percent (against the observed value, the midpoint of a range, the bound of a
+        one-sided observation) and ``in_band`` (the observed interval widened by two noise sd
+        overlaps the simulated 5-95 % band); and the yearly quantiles of every fitted series.
     """
     base = history_config(cfg)
     cal = cfg.calibration
     years = range(cal.base_year, cal.end_year + 1)
     grid = pd.DataFrame(
-        [(k, y) for k in dict.fromkeys(obs.kpi) for y in years], columns=["kpi", "year"]
+        [(k, y) for k in dict.fromkeys(table.kpi) for y in years], columns=["kpi", "year"]
     )
     one_seed = replace(base, calibration=replace(cal, replicates=1))
     sims = simulate(one_seed, names, posterior.to_numpy(), grid, workers).reshape(-1, len(grid))
     bands = grid.copy()
     bands["p05"], bands["p50"], bands["p95"] = np.quantile(sims, [0.05, 0.5, 0.95], axis=0)
-    errors = obs.merge(bands, on=["kpi", "year"], how="left")
+    errors = table.merge(bands, on=["kpi", "year"], how="left")
     errors["error_pct"] = (
         100 * (errors.p50 - errors.value) / errors.value.where(errors.value != 0, 1)
     )
-    # Covered: the observation's 2-sd interval overlaps the simulated 5-95 % band.
-    errors["in_band"] = (errors.value + 2 * errors.sd >= errors.p05) & (
-        errors.value - 2 * errors.sd <= errors.p95
-    )
+    errors["in_band"] = _overlaps(errors, "p05", "p95")
     return errors, bands
+
+
+def _overlaps(frame: pd.DataFrame, low_col: str, high_col: str) -> pd.Series:
+    """Whether each observed interval, widened by two noise sd, overlaps a simulated band."""
+    sd = np.sqrt(frame.obs_sd**2 + frame.disc_sd**2)
+    log = frame["transform"] == "log"
+    low = np.where(log, frame.low * np.exp(-2 * sd), frame.low - 2 * sd)
+    high = np.where(log, frame.high * np.exp(2 * sd), frame.high + 2 * sd)
+    return pd.Series((high >= frame[low_col]) & (low <= frame[high_col]), index=frame.index)
+
+
+def prior_predictive(result: emulation.Result, table: pd.DataFrame) -> pd.DataFrame:
+    """The wave-1 (prior) runs at each observation: 5/50/95 % and whether they reach it."""
+    runs = result.runs[result.runs.wave == 1]
+    rows = []
+    for i, name in enumerate(table.name):
+        values = runs[f"sim:{name}"].to_numpy()
+        if table["transform"].iloc[i] == "log":
+            values = np.exp(values)
+        rows.append(np.quantile(values, [0.05, 0.5, 0.95]))
+    out = table[["kpi", "year", "value", "low", "high", "kind"]].copy()
+    out[["prior_p05", "prior_p50", "prior_p95"]] = np.array(rows)
+    full = pd.concat([out, table[["obs_sd", "disc_sd", "transform"]]], axis=1)
+    out["in_prior_band"] = _overlaps(full, "prior_p05", "prior_p95").to_numpy()
+    return out
 
 
 def series_errors(errors: pd.DataFrame) -> pd.DataFrame:
@@ -279,36 +283,70 @@ def series_errors(errors: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
-def plot_fit(errors: pd.DataFrame, bands: pd.DataFrame, path: Path) -> None:
-    """Observed points (2 sd) against the simulated yearly 5-95 % band and median, per series."""
+def plot_fit(errors: pd.DataFrame, bands: pd.DataFrame, path: Path, title: str) -> None:
+    """Observed points and intervals against the simulated yearly 5-95 % band, per series."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     kpis = list(dict.fromkeys(errors.kpi))
-    cols = 3
+    cols = 4
     rows = -(-len(kpis) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), dpi=90, squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.7 * rows), dpi=80, squeeze=False)
     for ax, kpi in zip(axes.flat, kpis, strict=False):
         b = bands[bands.kpi == kpi].sort_values("year")
         e = errors[errors.kpi == kpi].sort_values("year")
-        ax.fill_between(
-            b.year, b.p05, b.p95, color="tab:blue", alpha=0.25, lw=0, label="simulated 5-95 %"
-        )
-        ax.plot(b.year, b.p50, color="tab:blue", lw=1.5, label="simulated median")
-        ax.errorbar(
-            e.year, e.value, yerr=2 * e.sd, fmt="o", color="tab:red", ms=4, label="observed (2 sd)"
-        )
-        ax.set_title(kpi, fontsize=9)
-        ax.set_xticks(list(b.year))
-        ax.tick_params(labelsize=7)
+        ax.fill_between(b.year, b.p05, b.p95, color="tab:blue", alpha=0.25, lw=0, label="5-95 %")
+        ax.plot(b.year, b.p50, color="tab:blue", lw=1.3, label="median")
+        _draw_observations(ax, e)
+        ax.set_title(kpi, fontsize=8)
+        ax.tick_params(labelsize=6)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(kpis) :]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=7)
+    axes.flat[0].legend(fontsize=6)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    atomic_write(path, lambda p: fig.savefig(p, format="png"))
+    plt.close(fig)
+
+
+def _draw_observations(ax, e: pd.DataFrame) -> None:
+    """Exact figures as dots, ranges as bars, bounds as arrows."""
+    exact = e[e.kind == "exact"]
+    ax.plot(exact.year, exact.value, "o", color="tab:red", ms=3.5, label="observed")
+    for r in e[e.kind != "exact"].itertuples():
+        lo = r.low if np.isfinite(r.low) else r.high * 0.9
+        hi = r.high if np.isfinite(r.high) else r.low * 1.1
+        marker = {"lower": "^", "upper": "v"}.get(r.kind, "_")
+        ax.plot([r.year, r.year], [lo, hi], color="tab:red", lw=1.2)
+        ax.plot([r.year], [r.low if r.kind == "lower" else r.high], marker, color="tab:red", ms=4)
+
+
+def plot_prior_predictive(prior: pd.DataFrame, path: Path) -> None:
+    """The prior-predictive 5-95 % range at every observation, with the observation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    kpis = list(dict.fromkeys(prior.kpi))
+    cols = 4
+    rows = -(-len(kpis) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.7 * rows), dpi=80, squeeze=False)
+    for ax, kpi in zip(axes.flat, kpis, strict=False):
+        e = prior[prior.kpi == kpi].sort_values("year")
+        ax.vlines(e.year, e.prior_p05, e.prior_p95, color="tab:grey", lw=6, alpha=0.5)
+        ax.plot(e.year, e.prior_p50, "_", color="black", ms=8)
+        _draw_observations(ax, e)
+        ax.set_title(kpi, fontsize=8)
+        ax.tick_params(labelsize=6)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(kpis) :]:
+        ax.axis("off")
     fig.suptitle(
-        "History matching fit: base 2017, plausible parameter sets, one seed each", fontsize=10
+        "Prior predictive (wave 1 of the calibration, 5-95 %) and observations", fontsize=9
     )
     fig.tight_layout()
     atomic_write(path, lambda p: fig.savefig(p, format="png"))
@@ -355,40 +393,60 @@ def _yaml_tree(tree: dict, indent: int) -> list[str]:
 
 def calibrate(
     cfg: SimConfig, out_dir: Path, workers: int = 0, obs: pd.DataFrame | None = None
-) -> dict[str, pd.DataFrame]:
-    """Run the history matching and write samples, posterior, fit errors, report and region.
+) -> dict:
+    """Calibrate and write the posterior, diagnostics, fit report and the calibrated region.
 
     ``obs`` (from :func:`load_observations`) replaces the observed file, e.g. the observations
     up to a back-test origin; years after ``calibration.end_year`` are never simulated.
+
+    Returns:
+        Tables by name (``posterior``, ``diagnostics``, ``errors``, ``summary``, ``bands``,
+        ``prior_predictive``, ``runs``, ``waves``) and ``best`` (the posterior median).
     """
     cal = cfg.calibration
     names = list(cal.free)
     obs = load_observations(cal) if obs is None else obs
-    points = history_match(cfg, obs, workers)
-    posterior = plausible_set(points, names, cal.posterior_size, cal.posterior_min)
-    errors, bands = fit_table(cfg, names, posterior, obs, workers)
+    table = observation_table(obs, cal.discrepancy)
+    result = emulate(cfg, obs, table, workers)
+    posterior = result.posterior[names].reset_index(drop=True)
+    best = posterior.median()
+    check = posterior.drop_duplicates().head(cal.check_sets)
+    errors, bands = fit_table(cfg, names, check, table, workers)
     summary = series_errors(errors)
-    best = points.iloc[0]
+    prior = prior_predictive(result, table)
     posterior_name = f"{cal.output_region}_posterior.csv"
     text = region_yaml(cfg, names, best, posterior_name)
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write(out_dir / "samples.csv", lambda p: points.to_csv(p, index=False))
+    result.write(out_dir)
     atomic_write(out_dir / posterior_name, lambda p: posterior.to_csv(p, index=False))
+    atomic_write(out_dir / "observations.csv", lambda p: table.to_csv(p, index=False))
     atomic_write(out_dir / "fit_errors.csv", lambda p: errors.to_csv(p, index=False))
     atomic_write(out_dir / "fit_summary.csv", lambda p: summary.to_csv(p, index=False))
-    atomic_write(out_dir / f"{cal.output_region}.yaml", lambda p: p.write_text(text))
     atomic_write(out_dir / "fit_bands.csv", lambda p: bands.to_csv(p, index=False))
-    plot_fit(errors, bands, out_dir / "fit_report.png")
+    atomic_write(out_dir / "prior_predictive.csv", lambda p: prior.to_csv(p, index=False))
+    atomic_write(out_dir / f"{cal.output_region}.yaml", lambda p: p.write_text(text))
+    years = f"{cal.base_year}-{cal.end_year}"
+    plot_fit(
+        errors, bands, out_dir / "fit_report.png", f"Posterior fit {years} ({len(check)} sets)"
+    )
+    plot_prior_predictive(prior, out_dir / "prior_predictive.png")
     if cal.install:
         region_dir = CONF_DIR / "region"
         atomic_write(region_dir / f"{cal.output_region}.yaml", lambda p: p.write_text(text))
         atomic_write(region_dir / posterior_name, lambda p: posterior.to_csv(p, index=False))
     return {
-        "points": points,
         "posterior": posterior,
+        "best": best,
+        "diagnostics": result.diagnostics(),
         "errors": errors,
         "summary": summary,
         "bands": bands,
+        "prior_predictive": prior,
+        "runs": result.runs,
+        "waves": result.waves,
+        "ess": result.ess,
+        "simulations": result.simulations,
     }
 
 
@@ -406,12 +464,19 @@ def main(dcfg: DictConfig) -> None:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     cal = cfg.calibration
     print(
-        f"calibrating {len(cal.free)} parameters on {len(obs)} observations, "
-        f"{cal.waves} waves x {cal.samples} points x {cal.replicates} seeds -> {out_dir}"
+        f"calibrating {len(cal.free)} parameters on {len(obs)} observations "
+        f"({cal.base_year}-{cal.end_year}), {cal.waves} waves ({cal.samples} + "
+        f"{cal.wave_size} x {cal.waves - 1} points x {cal.replicates} seeds) -> {out_dir}"
     )
-    res = calibrate(cfg, out_dir)
+    res = calibrate(cfg, out_dir, cfg.run.workers)
     print(res["summary"].to_string(index=False))
-    print(f"best point:\n{res['points'].iloc[0][list(cal.free)].to_string()}")
+    diag = res["diagnostics"]
+    print(diag.to_string(index=False))
+    flagged = diag[diag["at_bound"].astype(str) != ""]
+    if len(flagged):
+        sides = ", ".join(f"{r.parameter} ({r.at_bound})" for r in flagged.itertuples())
+        print(f"piled against a bound of the prior range: {sides}")
+    print(f"{res['simulations']} simulations; posterior ESS {res['ess']:.0f}")
     if cal.install:
         print(f"installed conf/region/{cal.output_region}.yaml")
 

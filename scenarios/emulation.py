@@ -51,11 +51,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.stats import norm, qmc
+from scipy.stats import qmc
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Matern, WhiteKernel
 from threadpoolctl import threadpool_limits
+
+from sim.likelihood import censored_log_likelihood
 
 log = logging.getLogger("scenarios.emulation")
 TRANSFORMS = ("log", "identity")
@@ -349,15 +351,7 @@ def log_likelihood(
     """Censored-Gaussian log likelihood of every point (n,), summed over outputs."""
     lo, hi = obs.bounds()
     sd = np.sqrt(var + sim_var + obs.obs_sd**2 + obs.disc_sd**2)
-    exact = lo == hi
-    dens = norm.logpdf(lo, mean, sd)
-    # log P(lo <= Y <= hi) = log(cdf_hi - cdf_lo), stable in both tails.
-    a, b = (lo - mean) / sd, (hi - mean) / sd
-    upper = np.where(a > 0, norm.logsf(a), norm.logcdf(b))  # tail that dominates
-    other = np.where(a > 0, norm.logsf(b), norm.logcdf(a))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        prob = upper + np.log1p(-np.exp(np.minimum(other - upper, 0.0)))
-    return np.where(exact, dens, prob).sum(axis=1)
+    return censored_log_likelihood(mean, sd, lo, hi)
 
 
 def _ranked(imp: np.ndarray, rank: int) -> np.ndarray:

@@ -31,19 +31,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import qmc
 
 from scenarios import emulation
-from scenarios.calibrate import (
-    SD_BY_CONFIDENCE,
-    _simulate_one,
-    history_config,
-    history_match,
-    plausible_set,
-    prior_box,
-    simulate,
-)
+from scenarios.calibrate import _simulate_one, history_config, prior_box, simulate
 from sim.compose import load_config
 from sim.config import SimConfig
+from sim.likelihood import OBSERVATION_SD
 from sim.posterior import with_params
 
 log = logging.getLogger("scenarios.twin")
@@ -217,7 +211,7 @@ def synthetic_observations(
     world = replace(cfg, calibration=replace(cfg.calibration, seed=OBSERVED_SEED, replicates=1))
     value = simulate(history_config(world), free, truth[None, :], frame, workers=1)[0, 0]
     rng = np.random.default_rng(OBSERVED_SEED)
-    share = frame.confidence.map(SD_BY_CONFIDENCE).to_numpy()
+    share = frame.confidence.map(OBSERVATION_SD).to_numpy()
     identity = frame.kpi.isin(IDENTITY_KPIS).to_numpy()
     error = rng.normal(0, share) if noise else np.zeros(len(frame))
     noisy = np.where(identity, value, value * np.exp(error))
@@ -283,12 +277,84 @@ def run_baseline(cfg, free, frame, budget, workers):
         replicates=budget.baseline_replicates,
         samples=budget.baseline_samples,
         waves=budget.baseline_waves,
-        discrepancy_share=DISCREPANCY,
     )
-    points = history_match(replace(cfg, calibration=cal), obs, workers)
-    post = plausible_set(points, free, cal.posterior_size, cal.posterior_min)
+    points = legacy_history_match(replace(cfg, calibration=cal), obs, DISCREPANCY, workers)
+    post = legacy_plausible_set(points, free, cal.posterior_size, minimum=10)
     sims = budget.baseline_samples * budget.baseline_waves * cal.replicates
     return post, sims, {"not_implausible": int(points.not_implausible.sum())}
+
+
+# ---------------------------------------------------------------------------------------------
+# The baseline arm: the hand-written history matching the project used before issue 15
+
+
+def legacy_implausibility(
+    sims: np.ndarray, obs: pd.DataFrame, discrepancy_share: float
+) -> np.ndarray:
+    """Implausibility of each point for each observation, shape (points, obs)."""
+    mean = sims.mean(axis=1)
+    var_sim = sims.var(axis=1, ddof=1) if sims.shape[1] > 1 else np.zeros_like(mean)
+    value, sd = obs["value"].to_numpy(), obs["sd"].to_numpy()
+    scale = np.sqrt(sd**2 + var_sim + (discrepancy_share * value) ** 2)
+    return np.abs(mean - value) / scale
+
+
+def legacy_history_match(
+    cfg: SimConfig, obs: pd.DataFrame, discrepancy_share: float, workers: int = 0
+) -> pd.DataFrame:
+    """The project's calibration before issue 15 (the twin's baseline arm).
+
+    Waves of Latin hypercubes over the box of the points not yet ruled out, implausibility
+    ``|mean - obs| / sqrt(sd^2 + var_sim + (discrepancy_share * obs)^2)`` cut at 3 on the maximum;
+    returns every point with its wave, max implausibility and distance.
+    """
+    cal = cfg.calibration
+    names = list(cal.free)
+    low, high = prior_box(cfg, names)
+    base = history_config(cfg)
+    frames = []
+    lo, hi = low.copy(), high.copy()
+    for wave in range(1, cal.waves + 1):
+        sampler = qmc.LatinHypercube(d=len(names), seed=cal.seed + wave)
+        points = qmc.scale(sampler.random(cal.samples), lo, hi)
+        sims = simulate(base, names, points, obs, workers)
+        imp = legacy_implausibility(sims, obs, discrepancy_share)
+        frame = pd.DataFrame(points, columns=names)
+        frame["wave"] = wave
+        frame["max_implausibility"] = imp.max(axis=1)
+        frame["distance"] = np.sqrt((imp**2).mean(axis=1))
+        frames.append(frame)
+        log.info(
+            "wave %d: %d of %d points not implausible",
+            wave,
+            int((frame.max_implausibility <= cal.implausibility_cut).sum()),
+            len(frame),
+        )
+        seen = pd.concat(frames, ignore_index=True)
+        keep = seen[seen.max_implausibility <= cal.implausibility_cut]
+        if len(keep) < 2:
+            keep = seen.nsmallest(max(2, len(seen) // 10), "distance")
+        span = keep[names].max() - keep[names].min()
+        lo = np.maximum(low, (keep[names].min() - 0.1 * span).to_numpy())
+        hi = np.minimum(high, (keep[names].max() + 0.1 * span).to_numpy())
+    out = pd.concat(frames, ignore_index=True)
+    out["not_implausible"] = out.max_implausibility <= cal.implausibility_cut
+    return out.sort_values(
+        ["not_implausible", "distance"], ascending=[False, True], ignore_index=True
+    )
+
+
+def legacy_plausible_set(
+    points: pd.DataFrame, names: list[str], size: int, minimum: int
+) -> pd.DataFrame:
+    """The parameter sets kept for ensembles.
+
+    The non-implausible points, closest first, up to ``size``; when there are fewer than
+    ``minimum`` of them, the next-closest points fill the set up to ``minimum``.
+    """
+    ranked = points.sort_values(["not_implausible", "distance"], ascending=[False, True])
+    n = max(min(int(points.not_implausible.sum()), size), min(minimum, len(points)))
+    return ranked.head(n)[names].reset_index(drop=True)
 
 
 def run_abc(cfg, free, frame, budget, workers):

@@ -25,7 +25,7 @@ import pandas as pd
 
 from sim.config import SimConfig
 from sim.levers import LeverConfig, resolve_timeline, state_at
-from sim.likelihood import log_likelihood, noise_sd, systematic_resample
+from sim.likelihood import log_likelihood, observation_table, systematic_resample
 
 ASSIMILATION_STREAM = 0xA551
 """Salt separating the resampling draws and the particles' new streams from other streams."""
@@ -113,7 +113,7 @@ def weigh(pool_kpis: pd.DataFrame, obs: pd.DataFrame, discrepancy: dict[str, flo
     """Log weight of each pool particle: the log-likelihood of the observations."""
     replicates = np.sort(pool_kpis["replicate"].unique())
     sim = simulated_at(pool_kpis, obs, replicates)
-    return log_likelihood(sim, obs, noise_sd(obs, discrepancy))
+    return log_likelihood(observation_table(obs, discrepancy), sim)
 
 
 def choose(cfg: SimConfig, log_weights: np.ndarray) -> np.ndarray:

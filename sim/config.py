@@ -140,7 +140,9 @@ class CalibrationConfig:
     """Settings of ``python -m scenarios.calibrate`` (calibration against observed series).
 
     ``observed_file``: the region's observed file (``sim.observations``); ``kpis``: the KPIs
-    fitted (empty: every KPI of the file).
+    fitted (empty: every simulated KPI of the file but GDP). ``samples`` points in wave 1 (a Latin
+    hypercube over the prior box), ``wave_size`` in each later wave; ``posterior_size`` sets are
+    resampled; ``check_sets`` of them are replayed with the real model for the fit report.
     """
 
     free: list[str] = field(default_factory=list)
@@ -149,17 +151,19 @@ class CalibrationConfig:
     observed_file: str = ""
     kpis: list[str] = field(default_factory=list)
     series: list[SeriesSpec] = field(default_factory=list)
-    samples: int = 160
-    waves: int = 2
-    replicates: int = 3
-    people_per_agent: int = 1000
+    samples: int = 200
+    wave_size: int = 100
+    waves: int = 4
+    replicates: int = 1
+    people_per_agent: int = 4000
+    base_state_uncertainty: bool = True
     seed: int = 2017
     implausibility_cut: float = 3.0
-    discrepancy_share: float = 0.10
+    implausibility_rank: int = 1
     discrepancy: dict = field(default_factory=lambda: {"default": 0.1})
-    """Model discrepancy per KPI (share of the value; ``default`` for the others)."""
-    posterior_size: int = 40
-    posterior_min: int = 10
+    """Model discrepancy per KPI (share of the value; units for raw-scale KPIs; ``default``)."""
+    posterior_size: int = 100
+    check_sets: int = 40
     output_region: str = "changsha_calibrated"
     install: bool = False
 
@@ -308,8 +312,9 @@ def _check_calibration(cal: CalibrationConfig) -> None:
         "waves",
         "replicates",
         "people_per_agent",
+        "wave_size",
         "posterior_size",
-        "posterior_min",
+        "check_sets",
     ):
         if getattr(cal, name) < 1:
             raise ConfigError(f"calibration.{name}={getattr(cal, name)} must be >= 1")
@@ -321,10 +326,18 @@ def _check_calibration(cal: CalibrationConfig) -> None:
     unknown = [k for k in cal.kpis if k not in KPI_IDS]
     if unknown:
         raise ConfigError(f"calibration.kpis has {unknown}; allowed: {list(KPI_IDS)}")
-    if cal.implausibility_cut <= 0 or cal.discrepancy_share < 0:
+    if cal.implausibility_cut <= 0:
+        raise ConfigError(f"calibration.implausibility_cut={cal.implausibility_cut} must be > 0")
+    if cal.implausibility_rank not in (1, 2):
+        raise ConfigError(f"calibration.implausibility_rank={cal.implausibility_rank}; allowed: 1, 2")
+    bad = {k: v for k, v in cal.discrepancy.items() if not (isinstance(v, int | float) and v >= 0)}
+    if bad or "default" not in cal.discrepancy:
         raise ConfigError(
-            "calibration.implausibility_cut must be > 0 and calibration.discrepancy_share >= 0"
+            f"calibration.discrepancy needs a 'default' and values >= 0; got {dict(cal.discrepancy)}"
         )
+    unknown_disc = [k for k in cal.discrepancy if k != "default" and k not in KPI_IDS]
+    if unknown_disc:
+        raise ConfigError(f"calibration.discrepancy has {unknown_disc}; allowed: {list(KPI_IDS)}")
 
 
 def reference_policy(cfg: SimConfig) -> LeverConfig:
