@@ -329,11 +329,13 @@ def _check_calibration(cal: CalibrationConfig) -> None:
     if cal.implausibility_cut <= 0:
         raise ConfigError(f"calibration.implausibility_cut={cal.implausibility_cut} must be > 0")
     if cal.implausibility_rank not in (1, 2):
-        raise ConfigError(f"calibration.implausibility_rank={cal.implausibility_rank}; allowed: 1, 2")
+        rank = cal.implausibility_rank
+        raise ConfigError(f"calibration.implausibility_rank={rank}; allowed: 1, 2")
     bad = {k: v for k, v in cal.discrepancy.items() if not (isinstance(v, int | float) and v >= 0)}
     if bad or "default" not in cal.discrepancy:
         raise ConfigError(
-            f"calibration.discrepancy needs a 'default' and values >= 0; got {dict(cal.discrepancy)}"
+            "calibration.discrepancy needs a 'default' and values >= 0; got "
+            f"{dict(cal.discrepancy)}"
         )
     unknown_disc = [k for k in cal.discrepancy if k != "default" and k not in KPI_IDS]
     if unknown_disc:
