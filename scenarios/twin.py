@@ -525,7 +525,7 @@ def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m scenarios.twin [--quick] [--truths N] [--out DIR]``."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny emulator-only version (tests)")
-    ap.add_argument("--truths", type=int, default=None, help="number of true points (default 2)")
+    ap.add_argument("--truths", type=int, default=None, help="number of true points (default 3)")
     ap.add_argument("--methods", default=None, help="subset of " + ",".join(METHODS))
     ap.add_argument("--noise", action="store_true", help="add observation error to the data")
     ap.add_argument("--only", default=None, help="comma-separated truth ids to run (1-based)")
@@ -542,7 +542,7 @@ def main(argv: list[str] | None = None) -> None:
             ap.error(f"--methods: {unknown} not in {list(METHODS)}")
         budget = replace(budget, methods=tuple(args.methods.split(",")))
     free, pattern = (QUICK_FREE, QUICK_PATTERN) if args.quick else (FREE, PATTERN)
-    n_truths = args.truths or (1 if args.quick else 2)
+    n_truths = args.truths or (1 if args.quick else 3)
     only = [int(t) for t in args.only.split(",")] if args.only else None
     params, methods = run(free, pattern, budget, n_truths, args.out, args.workers, only)
     pd.set_option("display.width", 200)
