@@ -45,7 +45,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -212,6 +212,13 @@ class Settings:
         posterior_size: Parameter sets resampled from the posterior.
         min_ess: Log a warning when the effective sample size is below this.
         kernel: ``"matern"`` (5/2) or ``"rbf"``.
+        sampler: ``"smc"`` (tempered sequential Monte Carlo with Metropolis moves on the
+            emulator, :func:`_smc`) or ``"importance"`` (adaptive importance sampling).
+        particles: Particles of the SMC sampler.
+        mh_steps: Metropolis steps per tempering stage of the SMC sampler.
+        estimate_discrepancy: Before the posterior, scale every discrepancy sd by the factor
+            ``lambda >= 1`` at which the best simulated run's squared standardised distances
+            from the observations average 1 (:func:`discrepancy_scale`).
         max_train: At most this many runs train an emulator (the most recent waves first).
         max_fit: Of these, the most recent ``max_fit`` estimate the kernel hyperparameters.
         seed: Seed of every random choice (designs, candidates, resampling).
@@ -229,6 +236,10 @@ class Settings:
     posterior_size: int = 1000
     min_ess: float = 200.0
     kernel: str = "matern"
+    sampler: str = "smc"
+    particles: int = 1000
+    mh_steps: int = 8
+    estimate_discrepancy: bool = True
     max_train: int = 400
     max_fit: int = 200
     seed: int = 0
@@ -240,6 +251,8 @@ class Settings:
             raise ValueError(f"Settings.kernel={self.kernel!r} not in {list(KERNELS)}")
         if self.rank not in (1, 2):
             raise ValueError(f"Settings.rank={self.rank} not in [1, 2]")
+        if self.sampler not in ("smc", "importance"):
+            raise ValueError(f"Settings.sampler={self.sampler!r} not in ['smc', 'importance']")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,6 +400,8 @@ class Result:
         ess: Effective sample size of the final importance weights.
         importance: Per adaptive importance-sampling step: tempering exponent, samples, ESS.
         emulators: The emulator of each wave (the last one weighs the posterior).
+        discrepancy_scale: Factor applied to every discrepancy sd before the posterior
+            (:func:`discrepancy_scale`; 1 when not estimated).
     """
 
     prior: Prior
@@ -397,6 +412,7 @@ class Result:
     ess: float
     importance: pd.DataFrame
     emulators: list[Emulator] = field(repr=False)
+    discrepancy_scale: float = 1.0
 
     @property
     def simulations(self) -> int:
@@ -553,12 +569,24 @@ def history_match(
             }
         )
         log.info("wave %d: %s", wave, rows[-1])
+    all_units, all_sims = np.vstack(units), np.concatenate(sims)
+    scale = 1.0
+    if s.estimate_discrepancy:
+        scale = discrepancy_scale(all_sims.mean(axis=1), obs, screen.emulators[-1].sim_var)
+        obs = replace(obs, disc_sd=obs.disc_sd * scale)
+        screen.obs = obs
+        log.info(
+            "discrepancy scale %.3g (best run's mean squared standardised distance = 1)", scale
+        )
     cand, imp, share_prior, log_q = _final_candidates(screen, s)
     ok = imp <= s.cut
     if ok.sum() < 2:
         log.warning("no non-implausible candidate left; using the 1 %% least implausible")
         ok = imp <= np.quantile(imp, 0.01)
-    final, w, ess, steps = _importance(screen, cand[ok], log_q[ok], s, rng)
+    if s.sampler == "smc":
+        final, w, ess, steps = _smc(screen, cand[ok], s, rng)
+    else:
+        final, w, ess, steps = _importance(screen, cand[ok], log_q[ok], s, rng)
     if ess < s.min_ess:
         log.warning(
             "importance sampling ESS %.0f < %.0f: more candidates, iterations or a wave needed",
@@ -567,7 +595,6 @@ def history_match(
         )
     idx = systematic_resample(w, s.posterior_size, rng)
     points = prior.from_unit(final)
-    all_units, all_sims = np.vstack(units), np.concatenate(sims)
     runs = pd.DataFrame(prior.from_unit(all_units), columns=prior.names)
     runs.insert(0, "wave", np.concatenate(wave_of))
     sim_cols = pd.DataFrame(all_sims.mean(axis=1), columns=[f"sim:{n}" for n in obs.names])
@@ -591,7 +618,126 @@ def history_match(
         ess=ess,
         importance=pd.DataFrame(steps),
         emulators=screen.emulators,
+        discrepancy_scale=scale,
     )
+
+
+def discrepancy_scale(sims: np.ndarray, obs: Observations, sim_var: np.ndarray) -> float:
+    """Factor ``lambda >= 1`` on the discrepancy sd that makes the best run's misfit typical.
+
+    For the simulated run closest to the observations (least sum of squared standardised
+    distances), ``lambda`` solves ``mean_j gap_j^2 / (sim_var_j + obs_sd_j^2 + lambda^2
+    disc_sd_j^2) = 1``: the model is allowed to be as far from the record as its best run
+    demonstrably is (a moment estimate of the discrepancy's scale; the best of many runs fits the
+    same data, so the estimate errs low). 1 when the best run already fits within the stated
+    errors.
+
+    Args:
+        sims: Mean transformed output per run, shape ``(n, m)``.
+        obs: The observations (their discrepancy sd is the unit scaled).
+        sim_var: Simulator variance per output on the transformed scale.
+    """
+    lo, hi = obs.bounds()
+    gap = np.maximum(np.maximum(lo - sims, sims - hi), 0.0)
+
+    def misfit(lam: float) -> np.ndarray:
+        var = sim_var + obs.obs_sd**2 + (lam * obs.disc_sd) ** 2
+        return (gap**2 / var).mean(axis=1)
+
+    best = int(np.argmin(misfit(1.0)))
+    if misfit(1.0)[best] <= 1.0 or not (obs.disc_sd > 0).any():
+        return 1.0
+    low, high = 1.0, 2.0
+    while misfit(high)[best] > 1.0 and high < 1e3:
+        low, high = high, 2 * high
+    for _ in range(60):
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if misfit(mid)[best] > 1.0 else (low, mid)
+    return float(high)
+
+
+def _smc(
+    screen: _Screen, start: np.ndarray, s: Settings, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, float, list[dict]]:
+    """Tempered sequential Monte Carlo on the emulator posterior (Del Moral et al. 2006).
+
+    The target is the uniform prior on the non-implausible region (by the emulators of every
+    wave) times the censored-Gaussian likelihood of the last wave's emulator. ``particles``
+    points are drawn uniformly from the final non-implausible candidates; at each stage the
+    likelihood exponent rises to the largest value that keeps the effective sample size at half
+    the particles (at most 1), the particles are resampled systematically and moved by
+    ``mh_steps`` random-walk Metropolis steps (proposal covariance 2.38^2 / d times the
+    particles' covariance, scaled to an acceptance rate near 0.25; proposals outside the box or
+    the region are rejected). No simulation is run.
+
+    Returns:
+        The final particles (unit cube), equal weights, the number of distinct particles (the
+        sample size that counts after moves) and a log per stage.
+    """
+    em = screen.emulators[-1]
+    d = start.shape[1]
+
+    def loglik(u: np.ndarray) -> np.ndarray:
+        mean, var = em.predict(u)
+        return log_likelihood(mean, var, screen.obs, em.sim_var)
+
+    def inside(u: np.ndarray) -> np.ndarray:
+        ok = ((u >= 0) & (u <= 1)).all(axis=1)
+        if ok.any():
+            idx = np.flatnonzero(ok)
+            ok[idx] = screen.ranked(u[idx]) <= s.cut
+        return ok
+
+    x = start[rng.integers(len(start), size=s.particles)]
+    ll = loglik(x)
+    beta, scale, steps = 0.0, 2.38 / np.sqrt(d), []
+    for stage in range(200):
+        nxt = _next_beta_smc(ll, beta)
+        w = _normalised((nxt - beta) * ll)
+        ess = _ess(w)
+        keep = systematic_resample(w, s.particles, rng)
+        x, ll, beta = x[keep], ll[keep], nxt
+        cov = np.cov(x.T).reshape(d, d) + 1e-10 * np.eye(d)
+        chol = np.linalg.cholesky(cov)
+        accepted = 0
+        for _ in range(s.mh_steps):
+            prop = x + scale * rng.standard_normal(x.shape) @ chol.T
+            ok = inside(prop)
+            ll_prop = np.full(len(x), -np.inf)
+            if ok.any():
+                ll_prop[ok] = loglik(prop[ok])
+            take = np.log(rng.random(len(x))) < beta * (ll_prop - ll)
+            x[take], ll[take] = prop[take], ll_prop[take]
+            accepted += int(take.sum())
+        rate = accepted / (s.mh_steps * len(x))
+        scale *= np.exp(rate - 0.25)  # towards an acceptance rate near 0.25
+        distinct = len(np.unique(x, axis=0))
+        steps.append(
+            {"step": stage, "beta": beta, "samples": len(x), "ess": ess, "acceptance": rate}
+        )
+        log.info(
+            "SMC stage %d: beta %.3g, ESS before resampling %.0f, acceptance %.2f, %d distinct",
+            stage,
+            beta,
+            ess,
+            rate,
+            distinct,
+        )
+        if beta >= 1.0:
+            return x, np.full(len(x), 1.0 / len(x)), float(distinct), steps
+    raise RuntimeError("SMC did not reach the full likelihood in 200 stages")
+
+
+def _next_beta_smc(ll: np.ndarray, beta: float) -> float:
+    """The next exponent: the largest in (beta, 1] whose incremental weights keep ESS >= N/2."""
+    n = len(ll)
+    if _ess(_normalised((1.0 - beta) * ll)) >= n / 2:
+        return 1.0
+    low, high = beta, 1.0
+    for _ in range(60):
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if _ess(_normalised((mid - beta) * ll)) >= n / 2 else (low, mid)
+    return max(low, beta + 1e-6)
 
 
 def _importance(
