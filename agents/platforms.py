@@ -186,7 +186,7 @@ def create_at_firms(
     lam = p.platform_rate_per_100m_rd * f.rd_real[idx] / 1e8 * award_mult
     new = rng.poisson(lam)
     closed = closures(rng, f.platforms[idx], p)
-    f.platforms[idx] += (new - closed).astype(np.int16)
+    f.platforms[idx] += (new - closed).astype(np.int64)
     approvals.approve("provincial_municipal", int(new.sum()), now, policy, ledger)
     # National approvals among firm hosts (enterprise tech centres, innovation centres, others).
     for kind in FIRM_NATIONAL_KINDS:
@@ -195,7 +195,7 @@ def create_at_firms(
         lam_n = lam * p.national_platform_share * share * cult * mult
         got = rng.poisson(lam_n)
         col = getattr(f, kind)
-        col[idx] += got.astype(np.int16)
+        col[idx] += got.astype(np.int64)
         approvals.approve(kind, int(got.sum()), now, policy, ledger)
 
 
@@ -220,7 +220,7 @@ def create_at_universities(
     award_mult = award_multiplier(policy, "provincial_municipal", p)
     new = rng.poisson(p.platform_rate_per_1000_researchers * u.researchers[idx] / 1000 * award_mult)
     closed = closures(rng, u.platforms[idx], p)
-    u.platforms[idx] += (new - closed).astype(np.int16)
+    u.platforms[idx] += (new - closed).astype(np.int64)
     approvals.approve("provincial_municipal", int(new.sum()), now, policy, ledger)
     nkl_mult = award_multiplier(policy, "national_key_lab", p)
     pool = 1.0 + p.cultivation_key_lab_boost * (policy.levers.cultivation_pool_size > 0)

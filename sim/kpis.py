@@ -37,7 +37,8 @@ KPI_UNITS = {
     "new_national_enterprise_tech_centres": "count since the three-year window opened",
     "cultivation_pool": "count",
     "gdp": "100m yuan",
-    "public_cost": "100m yuan (local levers, this year)",
+    "public_cost": "100m yuan (net: local outlays less guidance-fund returns, this year)",
+    "public_cost_gross": "100m yuan (gross: local outlays, this year)",
 }
 """Every KPI the model reports each year, with its unit (the first eleven are the targets' ids)."""
 
@@ -64,14 +65,19 @@ def rd_growth(rd_yuan: float, rd_base_yuan: float, years: int) -> float:
 
 
 def compute(
-    model: InnovationModel, rd_expenditure_yuan: float, public_cost_yuan: float
+    model: InnovationModel,
+    rd_expenditure_yuan: float,
+    public_cost_yuan: float,
+    public_outlays_yuan: float = 0.0,
 ) -> dict[str, float]:
     """All KPIs of the current year.
 
     Args:
         model: The model at the end of a year (or at initialisation).
         rd_expenditure_yuan: Reported R&D of the year (firms plus institutions).
-        public_cost_yuan: Local public cost of the year.
+        public_cost_yuan: Net local public cost of the year (outlays less fund returns; can be
+            negative when the guidance fund returns more than the city pays out).
+        public_outlays_yuan: Gross local public cost of the year (outlays only, >= 0).
 
     Returns:
         KPI id -> value in the units of ``KPI_UNITS``.
@@ -100,6 +106,7 @@ def compute(
         "cultivation_pool": float(platforms.count_cultivation(f)),
         "gdp": model.economy.gdp_year / 1e8,
         "public_cost": public_cost_yuan / 1e8,
+        "public_cost_gross": public_outlays_yuan / 1e8,
     }
 
 
