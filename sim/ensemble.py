@@ -18,13 +18,23 @@ from tqdm.auto import tqdm
 
 from sim import posterior
 from sim.config import KPI_IDS, SimConfig
-from sim.executors import make_executor
+from sim.executors import LocalExecutor, RayExecutor, SlurmExecutor, make_executor
 from sim.model import InnovationModel
+
+Executor = LocalExecutor | RayExecutor | SlurmExecutor
 
 
 def replicate_seeds(root_seed: int, replicates: int) -> list[np.random.SeedSequence]:
     """One independent SeedSequence per replicate, spawned from the root seed."""
     return np.random.SeedSequence(root_seed).spawn(replicates)
+
+
+def replicate_seed(root_seed: int, replicate: int) -> np.random.SeedSequence:
+    """``replicate_seeds(root_seed, n)[replicate]`` for any ``n > replicate``, without the others.
+
+    ``SeedSequence.spawn`` gives child ``i`` the spawn key ``(i,)`` and the parent's entropy.
+    """
+    return np.random.SeedSequence(root_seed, spawn_key=(replicate,))
 
 
 @dataclass
@@ -49,6 +59,38 @@ class EnsembleResult:
     seeds: pd.DataFrame
     errors: list[str] = field(default_factory=list)
 
+    def failed(self) -> pd.DataFrame:
+        """The ``seeds`` rows of the replicates that failed."""
+        return self.seeds[self.seeds.status != "ok"]
+
+
+class ReplicatesFailed(RuntimeError):
+    """Replicates failed and ``run.tolerate_failures`` is off.
+
+    Attributes:
+        result: What the other replicates produced (None when every replicate failed).
+        errors: One message per failed replicate (with its seed and a short traceback).
+        seeds: The seed table of all replicates (``status`` says which failed).
+    """
+
+    def __init__(
+        self, result: EnsembleResult | None, errors: list[str], seeds: pd.DataFrame
+    ) -> None:
+        self.result, self.errors, self.seeds = result, errors, seeds
+        super().__init__(self.summary())
+
+    def summary(self) -> str:
+        """One line: how many failed, their seeds and the first error."""
+        failed = self.seeds[self.seeds.status != "ok"]
+        root = int(self.seeds.root_seed.iloc[0])
+        keys = ", ".join(str(int(k)) for k in failed.spawn_key[:20])
+        more = f" and {len(failed) - 20} more" if len(failed) > 20 else ""
+        first = self.errors[0].splitlines()[0] if self.errors else "?"
+        return (
+            f"{len(failed)} of {len(self.seeds)} replicates failed (run.seed {root}, spawn keys "
+            f"{keys}{more}); first: {first}"
+        )
+
 
 def run_replicate(cfg: SimConfig, replicate: int) -> ReplicateResult:
     """Run one replicate to the horizon and return its KPIs, costs and talent flows.
@@ -56,7 +98,7 @@ def run_replicate(cfg: SimConfig, replicate: int) -> ReplicateResult:
     With ``run.parameter_uncertainty`` and a calibrated posterior, the replicate's behavioural
     parameters are one plausible set drawn for this replicate (same draw in every setting).
     """
-    seed = replicate_seeds(cfg.run.seed, replicate + 1)[replicate]
+    seed = replicate_seed(cfg.run.seed, replicate)
     param_set = -1
     try:
         cfg, param_set = posterior.for_replicate(cfg, replicate)
@@ -91,18 +133,27 @@ def default_workers(requested: int, tasks: int) -> int:
     return max(1, min(n, tasks))
 
 
-def run_ensemble(cfg: SimConfig, progress: bool | None = None) -> EnsembleResult:
+def run_ensemble(
+    cfg: SimConfig, progress: bool | None = None, executor: Executor | None = None
+) -> EnsembleResult:
     """Run ``cfg.run.replicates`` replicates through the configured executor.
 
     Args:
         cfg: Validated config.
         progress: Show a progress bar with ETA (default: ``cfg.run.progress``).
+        executor: Where the tasks run (default: :func:`make_executor` of ``cfg.executor``).
 
     Returns:
-        Tidy KPIs (replicate, year, kpi, value), costs, flows, seeds and any replicate errors.
+        Tidy KPIs (replicate, year, kpi, value), costs, flows, seeds and, with
+        ``run.tolerate_failures``, the errors of failed replicates.
+
+    Raises:
+        ReplicatesFailed: a replicate failed and ``run.tolerate_failures`` is off, or every
+            replicate failed; it carries what the other replicates produced.
     """
     n = cfg.run.replicates
-    executor = make_executor(cfg.executor, default_workers(cfg.run.workers, n))
+    if executor is None:
+        executor = make_executor(cfg.executor, default_workers(cfg.run.workers, n))
     show = cfg.run.progress if progress is None else progress
     results: list[ReplicateResult] = []
     with tqdm(total=n, desc="replicates", unit="run", disable=not show) as bar:
@@ -115,22 +166,24 @@ def run_ensemble(cfg: SimConfig, progress: bool | None = None) -> EnsembleResult
     results.sort(key=lambda r: r.replicate)
     ok = [r for r in results if r.error is None]
     errors = [r.error for r in results if r.error is not None]
-    if not ok:
-        raise RuntimeError("every replicate failed; first error:\n" + errors[0])
-    seeds = replicate_seeds(cfg.run.seed, n)
     seed_table = pd.DataFrame(
         {
             "replicate": range(n),
             "root_seed": cfg.run.seed,
-            "spawn_key": [s.spawn_key[0] for s in seeds],
+            "spawn_key": [r.replicate for r in results],
             "param_set": [r.param_set for r in results],
             "status": ["ok" if r.error is None else "failed" for r in results],
         }
     )
-    return EnsembleResult(
+    if not ok:
+        raise ReplicatesFailed(None, errors, seed_table)
+    result = EnsembleResult(
         kpis=pd.concat([r.kpis for r in ok], ignore_index=True),
         costs=pd.concat([r.costs for r in ok], ignore_index=True),
         flows=pd.concat([r.flows for r in ok], ignore_index=True),
         seeds=seed_table,
         errors=errors,
     )
+    if errors and not cfg.run.tolerate_failures:
+        raise ReplicatesFailed(result, errors, seed_table)
+    return result
