@@ -282,3 +282,18 @@ def test_a_repeated_indicator_row_is_named_with_its_lines(tmp_path, monkeypatch)
         region.load_base_state(load_config().region)
     message = str(err.value)
     assert "indicator 'gdp' appears 2 times" in message and str(len(good) + 1) in message
+
+
+def test_the_documented_money_bounds_are_the_declared_ones():
+    from agents.params import documented_fields
+
+    doc = (ROOT / "docs" / "robustness.md").read_text()
+    rows = {
+        line.split("|")[1].strip(" `"): line.split("|")[3].strip()
+        for line in doc.splitlines()
+        if line.startswith("| `levers.")
+    }
+    for name, _, meta in documented_fields(load_config().levers, "levers."):
+        multiple = meta.get("gdp_multiple")
+        if multiple is not None:
+            assert rows[name].startswith(f"{multiple:g} x GDP"), name

@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from sim.charts import chart_names
-from sim.compose import load_config
-from sim.outputs import config_hash
+from sim.compose import load_config, to_yaml
+from sim.outputs import config_hash, inputs_hash
 from sim.rundir import (
     DONE_FILE,
     LOCK_FILE,
@@ -27,6 +27,7 @@ from sim.rundir import (
     RunDirError,
     file_digest,
     incomplete_reason,
+    is_complete,
     mark_complete,
     own,
     recorded_config_hash,
@@ -176,3 +177,14 @@ def test_resuming_with_other_workers_progress_or_plots_skips_and_draws_missing_c
     assert incomplete_reason(out) is None
     third = run(out, "run.replicates=2", "run.plots=true")
     assert "skipping" in third.stdout and "drew" not in third.stdout
+
+
+def test_results_of_other_model_code_or_region_data_are_not_complete(tmp_path):
+    cfg = load_config()
+    (tmp_path / "config.yaml").write_text("# model_version: x\n" + to_yaml(cfg))
+    (tmp_path / "kpis.parquet").write_bytes(b"kpis")
+    mark_complete(tmp_path, config_hash(cfg), ["config.yaml", "kpis.parquet"], inputs_hash="a")
+    assert is_complete(tmp_path, config_hash(cfg), "a")
+    assert not is_complete(tmp_path, config_hash(cfg), "b")
+    assert "other model code or region data" in incomplete_reason(tmp_path, None, "b")
+    assert inputs_hash(cfg) != inputs_hash(load_config(["region=changsha"]))  # no posterior file
