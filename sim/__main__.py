@@ -206,8 +206,10 @@ def check_command_line(argv: list[str]) -> None:
     Hydra itself would suggest ``+key=value`` for an unknown key; this names the closest allowed
     key instead (the composed config is checked again by :func:`sim.config.check_keys`).
     """
-    from hydra._internal.utils import get_args_parser
-
+    try:
+        from hydra._internal.utils import get_args_parser
+    except ImportError:  # another Hydra version: the composed config is still checked
+        return
     try:
         with contextlib.redirect_stderr(io.StringIO()):
             args = get_args_parser().parse_args(argv)

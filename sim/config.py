@@ -1,8 +1,11 @@
 """Structured configs (Hydra / OmegaConf schemas) for regions, levers, targets and runs.
 
-The schemas type every field, so Hydra rejects unknown keys and wrong types when it composes a
-config; :func:`to_sim_config` then turns the composed config into these dataclasses and checks every
-value against its documented bounds (:func:`agents.params.validate`) before any simulation starts.
+The schemas type every field, so Hydra rejects unknown keys of config files and wrong types when
+it composes a config; :func:`to_sim_config` refuses keys added with Hydra's ``+`` that the schema
+does not have (:func:`check_keys`), turns the composed config into these dataclasses and checks
+every value against its documented bounds (:func:`agents.params.validate`) and the cross-field
+rules of :func:`check` (timing, undefined formulas, money levers against the region's GDP) before
+any simulation starts.
 """
 
 from __future__ import annotations
@@ -318,7 +321,7 @@ def _unknown_key(path: list[str], key: str, tp: Any) -> str:
     return f"unknown key {full}{hint}; allowed keys of {where}: {', '.join(allowed)}"
 
 
-def key_error(dotted: str, schema: type = None) -> str | None:
+def key_error(dotted: str, schema: type | None = None) -> str | None:
     """Why a dotted config key (a Hydra override's key) is not in the schema, or None if it is.
 
     Args:

@@ -103,6 +103,7 @@ def shutdown_pools(terminate: bool = False) -> None:
         _stop(pool, terminate)
 
 
+_shutdown_pools = shutdown_pools  # the name tests/test_notebooks.py calls between notebooks
 atexit.register(shutdown_pools)
 
 
