@@ -112,7 +112,7 @@ def test_the_longest_horizon_runs_every_replicate(tmp_path):
             "run.horizon=2082",
             "run.replicates=2",
             "run.workers=2",
-            "run.people_per_agent=20000",
+            "run.people_per_agent=50000",
             "run.plots=false",
             "run.progress=false",
             f"hydra.run.dir={out}",
