@@ -169,6 +169,16 @@ class FirmParams:
         "incremental-R&D subsidy is checked for the marginal rate",
         rule="agents.firm.marginal_support",
     )
+    rd_own_funds_cap_share: float = param(
+        1.0,
+        low=0.3,
+        high=1.0,
+        unit="share of revenue",
+        maximum=1.0,
+        source="assumption; a firm cannot fund more R&D of its own than its revenue (the model "
+        "has no equity or debt finance of R&D); awards and fund money it holds come on top",
+        rule="agents.firm.fundable_rd",
+    )
     profit_margin: float = param(
         0.08,
         low=0.03,
@@ -207,10 +217,10 @@ class FirmState(Population):
         "listed": bool,
         "centre_type": np.int8,  # R&D centre hosted: 0 = none, else 1 + index in CENTRE_TYPES
         "centre_registered": bool,  # registered as one of the five types (the rd_centres KPI)
-        "platforms": np.int32,  # provincial / municipal platforms hosted
-        "national_enterprise_tech_centre": np.int32,
-        "national_innovation_centre": np.int32,
-        "other_national": np.int32,
+        "platforms": np.int64,  # provincial / municipal platforms hosted
+        "national_enterprise_tech_centre": np.int64,
+        "national_innovation_centre": np.int64,
+        "other_national": np.int64,
         "cultivation": bool,  # candidate in the national-platform cultivation pool
         "fund_backed": bool,
         "entry_year": np.int16,
@@ -304,6 +314,19 @@ def adjust_rd(current: np.ndarray, target: np.ndarray, speed_per_quarter: float)
 def desired_rd(revenue: np.ndarray, intensity: np.ndarray, response: np.ndarray) -> np.ndarray:
     """Own R&D budget: intensity at the reference user cost x revenue x the cost response."""
     return intensity * revenue * response
+
+
+def fundable_rd(
+    own: np.ndarray, revenue: np.ndarray, intensity: np.ndarray, cap_share: float
+) -> np.ndarray:
+    """Own R&D a firm can fund (yuan per year): policy cannot push it past its means.
+
+    The means are ``cap_share`` of revenue, or the firm's planned R&D at base-year policy
+    (``intensity x revenue``) where that is more: start-ups that plan R&D above their revenue fund
+    it from their founding capital. Awards and fund money being spent (:func:`spend_awards`) come
+    on top, so real R&D never exceeds these means plus the award pool the firm holds.
+    """
+    return np.minimum(own, np.maximum(cap_share, intensity) * revenue)
 
 
 def spend_awards(pool: np.ndarray, crowding_out: float) -> tuple[np.ndarray, np.ndarray]:
@@ -480,6 +503,7 @@ def plan_rd(
     # High-tech firms budget R&D at least at the certification notch (bunching, Chen et al. 2021).
     notch = notch_intensity * (1 - p.relabel_share_hte) * f.revenue[idx]
     own = np.where(f.high_tech[idx], np.maximum(own, notch), own)
+    own = fundable_rd(own, f.revenue[idx], f.rd_intensity_target[idx], p.rd_own_funds_cap_share)
     return RdPlan(idx, own, extra, tax)
 
 
@@ -585,10 +609,13 @@ def pay_rd_subsidies(firms: FirmState, policy: PolicyView, ledger: CostLedger) -
         0.0,
     )
     scale = policy.scale
-    ledger.book("rd_post_subsidy", float(post.sum()) * scale("C"))
-    ledger.book("centre_incremental_rd", float(incr.sum()) * scale("A"))
-    ledger.book("cultivation_support", float(cult.sum()) * scale("B"))
-    f.award_pool[idx] += post * scale("C") + incr * scale("A") + cult * scale("B")
+    # Under a budget cap the ledger may grant only a share of each payment (1 otherwise).
+    g_post = ledger.book("rd_post_subsidy", float(post.sum()) * scale("C"))
+    g_incr = ledger.book("centre_incremental_rd", float(incr.sum()) * scale("A"))
+    g_cult = ledger.book("cultivation_support", float(cult.sum()) * scale("B"))
+    f.award_pool[idx] += (
+        post * scale("C") * g_post + incr * scale("A") * g_incr + cult * scale("B") * g_cult
+    )
     f.rd_last_year[idx] = rd
     f.rd_this_year[idx] = 0.0
 

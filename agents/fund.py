@@ -300,7 +300,7 @@ def step_year(
     f, lv = funds, policy.levers
     guidance = guidance_row(f)
     injection = policy.amount("guidance_fund_yuan_per_year", "G")
-    ledger.book("guidance_fund_capital", injection)
+    injection *= ledger.book("guidance_fund_capital", injection)  # share granted under a cap
     credit(f, guidance, injection, "inflow")
     # Commit the guidance fund's cash to new sub-funds with private co-investment.
     public = f.cash[guidance]
@@ -384,7 +384,7 @@ def knowledge_credit(
     outstanding = f.loans_out[row]
     losses = outstanding * p.credit_default_rate
     compensation = losses * policy.levers.credit_risk_compensation_rate * policy.scale("G")
-    ledger.book("knowledge_credit_risk", compensation)
+    compensation *= ledger.book("knowledge_credit_risk", compensation)  # share granted
     credit(f, row, outstanding - losses, "proceeds")
     credit(f, row, compensation, "inflow")
     f.loans_out[row] = 0.0

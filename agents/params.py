@@ -79,6 +79,7 @@ def lever(
     family: str,
     what: str,
     maximum: float | None = None,
+    gdp_multiple: float | None = None,
 ) -> Any:
     """Declare a policy lever in real units (rate, yuan, count).
 
@@ -88,6 +89,8 @@ def lever(
         family: Lever family of the mission brief (A-I).
         what: One line saying what the instrument is.
         maximum: Hard upper bound (rates are capped at 1 by default).
+        gdp_multiple: For money levers: the hard upper bound as a multiple of the region's
+            base-year GDP in yuan (checked by :func:`sim.config.check` once the region is known).
 
     Returns:
         A dataclass field carrying the metadata.
@@ -101,6 +104,7 @@ def lever(
         "what": what,
         "minimum": 0.0,
         "maximum": maximum,
+        "gdp_multiple": gdp_multiple,
     }
     if dataclasses.is_dataclass(default):
         return dataclasses.field(

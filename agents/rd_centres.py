@@ -233,7 +233,7 @@ def pay_awards(
     award = award_by_code(policy.levers, policy.scale("A"), p.centre_investment_yuan)
     codes = firms.centre_type[rows] if new_to_city else CENTRE_CODE["upgraded"]
     paid = np.broadcast_to(award[codes], rows.shape).astype(float)
-    ledger.book("centre_awards", float(paid.sum()))
+    paid = paid * ledger.book("centre_awards", float(paid.sum()))  # share granted under a cap
     firms.award_pool[rows] += paid
     bonded = firms.centre_type[rows] == CENTRE_CODE["bonded"]
     refund = policy.levers.bonded_customs_refund_cap_yuan * policy.scale("A")
@@ -351,9 +351,9 @@ def arrivals(
         Rows of the arrived centres (their awards are paid).
     """
     ip_spend = policy.amount("ip_and_international_yuan_per_year", "H")
+    ip_spend *= ledger.book("ip_and_international", ip_spend / 4)  # share granted under a cap
     floor = p.ip_spend_floor_yuan
     ip_ratio = (ip_spend + floor) / (policy.reference.ip_and_international_yuan_per_year + floor)
-    ledger.book("ip_and_international", ip_spend / 4)
     awards = award_by_code(policy.levers, policy.scale("A"), p.centre_investment_yuan)
     new_rows = []
     for kind in ARRIVING_TYPES:

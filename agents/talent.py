@@ -645,5 +645,5 @@ def book_programmes(policy: PolicyView, ledger: CostLedger) -> float:
     lv = policy.levers
     cost = lv.leading_team_grants_per_year * lv.leading_team_grant_yuan
     cost += lv.startup_team_grants_per_year * lv.startup_team_grant_yuan
-    ledger.book("talent_team_grants", cost * policy.scale("E"))
-    return lv.startup_team_grants_per_year * policy.scale("E")
+    granted = ledger.book("talent_team_grants", cost * policy.scale("E"))
+    return lv.startup_team_grants_per_year * policy.scale("E") * granted

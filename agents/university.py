@@ -156,9 +156,9 @@ class UniversityState(Population):
         "contract_turnover": np.float64,  # yuan per year
         "licences": np.float64,  # per year
         "spinoffs": np.int32,  # cumulative
-        "platforms": np.int32,  # provincial / municipal
-        "national_platforms": np.int32,
-        "national_key_labs": np.int32,
+        "platforms": np.int64,  # provincial / municipal
+        "national_platforms": np.int64,
+        "national_key_labs": np.int64,
         "flagship_investment": np.float64,  # yuan cumulative
         "flagship_researchers": np.float64,  # researchers paid by this year's flagship money
         "big_science": bool,  # hosts a national lab or large facility
@@ -267,8 +267,8 @@ def step_year(
     flagship_share = np.where(u.kind[idx] == FLAGSHIP, 1.0, 0.0)
     n_flag = max(flagship_share.sum(), 1.0)
     invest = policy.amount("flagship_investment_yuan_per_year", "B")
+    invest *= ledger.book("flagship_investment", invest)  # share granted under a budget cap
     u.flagship_investment[idx] += invest * flagship_share / n_flag
-    ledger.book("flagship_investment", invest)
     organic = u.researchers[idx] - u.flagship_researchers[idx]
     organic *= 1.0 + gdp_growth_last_year * p.researcher_growth_elasticity
     paid = flagship_share * invest / n_flag / rd_per_researcher * p.flagship_researcher_share
@@ -277,7 +277,7 @@ def step_year(
     u.research_output[idx] = u.researchers[idx] * p.output_per_researcher
     # Technology transfer.
     support = policy.amount("tech_transfer_support_yuan_per_year", "D")
-    ledger.book("tech_transfer_support", support)
+    support *= ledger.book("tech_transfer_support", support)  # share granted under a cap
     mult = transfer_multiplier(support, policy.reference.tech_transfer_support_yuan_per_year, p)
     market = market_depth
     turnover = u.research_output[idx] * p.transfer_turnover_per_output_yuan * mult * market

@@ -34,6 +34,10 @@ class PolicyView(Protocol):
 class CostLedger(Protocol):
     """Books public cost (yuan) on a named cost line of the current year."""
 
-    def book(self, line: str, yuan: float) -> None:
-        """Add ``yuan`` to ``line``."""
+    def book(self, line: str, yuan: float) -> float:
+        """Add ``yuan`` to ``line``; returns the share granted (below 1 once a budget cap binds).
+
+        A rule whose payment changes state (an award pool, a fund's cash, researchers) applies
+        only the granted share.
+        """
         ...

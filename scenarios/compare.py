@@ -4,14 +4,19 @@ Usage::
 
     python -m scenarios.compare multirun/<date>/<time>            # sweep mode
     python -m scenarios.compare multirun/<date>/<time> --baseline levers.bonded_duty_relief_rate=0
+    python -m scenarios.compare multirun/<date>/<time> --allow-partial   # compare what is complete
     python -m scenarios.compare outputs/<run A> outputs/<run B>   # pair mode: B - A
     python -m scenarios.compare <run A> <run B> --out somewhere/
 
-**Sweep mode** (one multirun directory) reads every complete job (a job directory with a
-``done.json`` that matches its ``config.yaml``, see :func:`incomplete_reason`; incomplete ones are
-skipped with a warning), finds the swept keys (override keys whose values differ between jobs;
-values are parsed as numbers when possible) and writes into the
-sweep directory (or ``--out``):
+**Sweep mode** (one multirun directory) reads every complete job (a job directory whose
+``done.json`` matches its ``config.yaml`` and whose files match their recorded checksums, see
+:func:`incomplete_reason`). The jobs the sweep should have are read from its ``multirun.yaml``
+(Hydra writes it when the sweep starts; the job list is expanded as Hydra's basic sweeper does).
+A sweep with incomplete jobs or jobs never started is partial: both are listed and the command
+exits with code 3, unless ``--allow-partial`` is given (then they are listed as a warning and the
+complete jobs are compared). It finds the swept keys (override keys whose values differ between
+jobs; values are parsed as numbers when possible) and writes into the sweep directory (or
+``--out``):
 
 * ``sweep.parquet``: one column per swept key (named as the override key), then ``job, replicate,
   year, kpi, value``.
@@ -34,7 +39,9 @@ sweep directory (or ``--out``):
 Costs are stored as means over replicates (``costs.csv``), so cost differences are per setting,
 not per replicate.
 
-**Pair mode** (two run directories) pairs replicate ``r`` of run A with replicate ``r`` of run B
+**Pair mode** (two run directories) needs both runs complete and intact (checksums verified);
+``--allow-partial`` compares incomplete runs with a warning. It pairs replicate ``r`` of run A
+with replicate ``r`` of run B
 (both must have the same replicates and the same seeds, i.e. ``seeds.csv`` root seed and spawn key
 per replicate; otherwise the comparison is refused). For each target of A's config it reports the
 mean of the paired differences B - A of the KPI in the target year with a 95 % t-interval
@@ -43,8 +50,9 @@ outcomes (see :func:`paired_proportion_difference`). The table is printed and wr
 ``comparison.csv`` in B's directory (or ``--out``).
 
 Every problem with the inputs (missing path, no jobs, no ``kpis.parquet``, unreadable file,
-different seeds) is one line on stderr and exit code 2. Job results are never modified; every file
-written goes through :func:`sim.rundir.atomic_write`.
+different seeds) is one line on stderr and exit code 2; a partial sweep or an incomplete run
+without ``--allow-partial`` is one line and exit code 3. Job results are never modified; every
+file written goes through :func:`sim.rundir.atomic_write`.
 """
 
 from __future__ import annotations
@@ -62,9 +70,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from omegaconf import OmegaConf  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from sim.config import TargetSpec  # noqa: E402
+from sim.progress import jobs_of_config  # noqa: E402
 from sim.rundir import (  # noqa: E402
     DONE_FILE,
     KPI_COLUMNS,
@@ -72,8 +82,11 @@ from sim.rundir import (  # noqa: E402
     RunDirError,
     atomic_write,
     check_run_dir,
+    corrupt_files,
     incomplete_reason,
     load_run,
+    one_line,
+    read_done,
     read_yaml,
 )
 from sim.targets import reachability  # noqa: E402
@@ -91,6 +104,10 @@ RELATIVE_ZERO = 1e-9  # |extra units| below this times the baseline level counts
 
 class CompareError(RunDirError):
     """A problem with the inputs, reported as one line and exit code 2."""
+
+
+class PartialError(CompareError):
+    """A partial sweep or an incomplete run without ``--allow-partial``: one line, exit code 3."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -170,6 +187,39 @@ def find_job_dirs(sweep_dir: Path) -> list[Path]:
     if not jobs:
         raise CompareError(f"{sweep_dir}: no job directories (no kpis.parquet in any subdirectory)")
     return jobs
+
+
+def expected_jobs(sweep_dir: Path) -> list[list[str]] | None:
+    """The override list of every job the sweep should have, from its ``multirun.yaml``.
+
+    Returns:
+        One list per job number, or None when the sweep has no ``multirun.yaml`` or was made by
+        another sweeper (then jobs never started cannot be told).
+
+    Raises:
+        CompareError: ``multirun.yaml`` exists but cannot be read.
+    """
+    path = sweep_dir / "multirun.yaml"
+    if not path.is_file():
+        return None
+    try:
+        return jobs_of_config(OmegaConf.load(path))
+    except Exception as err:  # omegaconf and hydra raise several types for bad files
+        raise CompareError(f"{path}: cannot read the sweep's jobs ({one_line(err)})") from err
+
+
+def never_started(sweep_dir: Path, job_dirs: list[Path]) -> dict[int, list[str]] | None:
+    """Jobs of ``multirun.yaml`` without a job directory: job number -> its overrides."""
+    jobs = expected_jobs(sweep_dir)
+    if jobs is None:
+        return None
+    present = set()
+    for job_dir in job_dirs:
+        try:
+            present.add(job_number(job_dir))
+        except CompareError:
+            continue
+    return {num: overrides for num, overrides in enumerate(jobs) if num not in present}
 
 
 def load_sweep(sweep_dir: Path) -> tuple[list[Run], dict[Path, str]]:
@@ -446,21 +496,53 @@ def write_csv(table: pd.DataFrame, path: Path) -> Path:
     return path
 
 
-def run_sweep(sweep_dir: Path, baseline_spec: str | None, out_dir: Path | None) -> list[Path]:
+def partial_report(
+    sweep_dir: Path,
+    complete: int,
+    skipped: dict[Path, str],
+    missing: dict[int, list[str]] | None,
+) -> str | None:
+    """One line on what a sweep lacks (incomplete jobs, jobs never started), or None if nothing."""
+    parts = []
+    if skipped:
+        listed = "; ".join(f"{p.name} ({why})" for p, why in sorted(skipped.items()))
+        parts.append(f"{len(skipped)} incomplete job(s): {listed}")
+    if missing:
+        listed = "; ".join(f"job {n} ({' '.join(ov)})" for n, ov in sorted(missing.items()))
+        parts.append(f"{len(missing)} job(s) never started: {listed}")
+    if not parts:
+        return None
+    total = complete + len(skipped) + len(missing or {})
+    return f"{sweep_dir}: partial sweep, {complete} of {total} jobs complete; " + "; ".join(parts)
+
+
+def run_sweep(
+    sweep_dir: Path, baseline_spec: str | None, out_dir: Path | None, allow_partial: bool = False
+) -> list[Path]:
     """Sweep mode: read the complete jobs and write the tables and heatmaps.
 
     Args:
         sweep_dir: Multirun directory (numbered job directories).
         baseline_spec: ``key=value[,key=value]`` choosing the baseline, or None for job 0.
         out_dir: Where to write (default: the sweep directory).
+        allow_partial: Compare the complete jobs of a partial sweep (with a warning).
 
     Returns:
         The files written.
+
+    Raises:
+        PartialError: the sweep has incomplete jobs or jobs never started, and
+            ``allow_partial`` is off.
     """
+    missing = never_started(sweep_dir, find_job_dirs(sweep_dir))
     runs, skipped = load_sweep(sweep_dir)
-    if skipped:
-        listed = "; ".join(f"{p.name} ({why})" for p, why in sorted(skipped.items()))
-        warn(f"skipping {len(skipped)} incomplete job(s): {listed}")
+    report = partial_report(sweep_dir, len(runs), skipped, missing)
+    if report and not allow_partial:
+        raise PartialError(f"{report} (--allow-partial compares the complete jobs)")
+    if report:
+        warn(report)
+    if missing is None:
+        warn(f"{sweep_dir}: no multirun.yaml; jobs that never started cannot be listed")
     warn_if_seeds_differ(runs)
     keys = swept_keys(runs)
     if not keys:
@@ -646,18 +728,30 @@ def format_comparison(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def run_pair(path_a: Path, path_b: Path, out_dir: Path | None) -> Path:
+def run_pair(path_a: Path, path_b: Path, out_dir: Path | None, allow_partial: bool = False) -> Path:
     """Pair mode: compare run B with run A replicate by replicate and write ``comparison.csv``.
 
     Returns:
         The file written.
+
+    Raises:
+        PartialError: a run is incomplete or a file fails its checksum, without ``allow_partial``.
     """
     for path in (path_a, path_b):
         check_run_dir(path)
+    for path in (path_a, path_b):
+        reason = incomplete_reason(path)
+        if reason and not allow_partial:
+            bad = corrupt_files(path, (read_done(path) or {}).get("files", {}))
+            if bad:  # a result changed after the run: a problem with the inputs
+                raise CompareError(
+                    f"{path / bad[0]}: missing or not matching its checksum in {DONE_FILE} "
+                    "(changed after the run; --allow-partial compares it anyway)"
+                )
+            raise PartialError(f"{path}: {reason} (--allow-partial compares it anyway)")
+        if reason:
+            warn(f"{path}: {reason}; the run may be incomplete")
     a, b = load_run(path_a), load_run(path_b)
-    for run in (a, b):
-        if incomplete_reason(run.path):
-            warn(f"{run.path}: {incomplete_reason(run.path)}; the run may be incomplete")
     check_common_seeds(a, b)
     table = compare_pair(a, b)
     if table.empty:
@@ -685,11 +779,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="sweep mode: the baseline setting as key=value[,key=value] (default: job 0)",
     )
     parser.add_argument("--out", type=Path, help="directory for the outputs")
+    parser.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="compare what is complete of a partial sweep, or an incomplete run (with a warning)",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the comparison; returns the exit code (0, or 2 for a problem with the inputs)."""
+    """Run the comparison; returns the exit code (0; 2 bad inputs; 3 partial, not allowed)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if len(args.paths) > 2:
@@ -698,9 +797,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--baseline applies to sweep mode (one multirun directory)")
     try:
         if len(args.paths) == 1:
-            written = run_sweep(args.paths[0], args.baseline, args.out)
+            written = run_sweep(args.paths[0], args.baseline, args.out, args.allow_partial)
         else:
-            written = [run_pair(*args.paths, args.out)]
+            written = [run_pair(*args.paths, args.out, args.allow_partial)]
+    except PartialError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 3
     except RunDirError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

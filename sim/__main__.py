@@ -5,54 +5,162 @@ Examples:
     python -m sim mode=backtest run.horizon=2025    # projections 2023-2025 -> backtest.csv
     python -m sim levers=baseline run.replicates=20
     python -m sim -m levers=baseline,enacted_2023   # one job per setting (multirun)
+
+Exit codes: 0 results complete; 1 replicates failed (the others' results are written, not marked
+complete; ``run.tolerate_failures=true`` accepts them); 2 refused before anything ran (bad input,
+missing executor, run directory owned by another run; one line on stderr); 128 + n after signal n
+(SIGINT, SIGTERM: workers stopped, results not marked complete).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from sim.compose import register_schema
-from sim.config import ConfigError, to_sim_config
-from sim.ensemble import run_ensemble
-from sim.outputs import config_hash, mark_run_complete, write_backtest, write_results
+from sim.charts import chart_names
+from sim.compose import check_override_keys, register_schema
+from sim.config import ConfigError, SimConfig, to_sim_config
+from sim.ensemble import EnsembleResult, ReplicatesFailed, default_workers, run_ensemble
+from sim.executors import make_executor, shutdown_pools
+from sim.outputs import (
+    BACKTEST_FILES,
+    PROJECT_FILES,
+    config_hash,
+    inputs_hash,
+    mark_run_complete,
+    write_backtest,
+    write_results,
+)
 from sim.region import load_base_state
-from sim.rundir import invalidate, is_complete
+from sim.rundir import (
+    RunDirBusy,
+    RunDirError,
+    invalidate,
+    is_complete,
+    mark_complete,
+    own,
+    read_done,
+    read_kpis,
+)
 from sim.targets import format_table
 
 log = logging.getLogger("sim")
 BACKTEST_SHOWN = ("rd_expenditure", "high_tech_enterprises", "listed", "little_giants", "talent")
+EXIT_FAILED, EXIT_REFUSED = 1, 2
 register_schema()
+
+
+class JobFailed(Exception):
+    """A job of a sweep failed; Hydra runs the other jobs, then exits with code 1."""
+
+
+class Interrupted(BaseException):
+    """A signal asked the run to stop (raised in the main thread by :func:`_on_signal`)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def refuse(message: object, code: int = EXIT_REFUSED) -> None:
+    """Print ``error: <message>`` as one line on stderr and exit with ``code``."""
+    print(f"error: {' '.join(str(message).split())}", file=sys.stderr)
+    sys.exit(code)
+
+
+def fail_job(message: object, code: int) -> None:
+    """Refuse a single run; in a sweep, report the job and let the other jobs run.
+
+    Raises:
+        JobFailed: in a multirun (Hydra then exits with code 1 after the last job).
+    """
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        refuse(message, code)
+    line = " ".join(str(message).split())
+    print(f"error: job {HydraConfig.get().job.num}: {line}", file=sys.stderr)
+    raise JobFailed(line)
 
 
 @hydra.main(config_path="pkg://conf", config_name="config", version_base="1.3")
 def main(dcfg: DictConfig) -> None:
-    """Validate the config, run the ensemble, write the results and print reachability."""
+    """Validate the config, own the run directory, run the ensemble and write the results."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
     try:
         cfg = to_sim_config(dcfg)
         load_base_state(cfg.region)
     except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+        refuse(err)
     out_dir = Path(HydraConfig.get().runtime.output_dir)
-    digest = config_hash(cfg)
-    if is_complete(out_dir, digest):
-        print(f"{out_dir}: results complete (done.json matches this config); skipping")
+    try:
+        with own(out_dir):
+            run_job(cfg, out_dir)
+    except RunDirBusy as err:
+        fail_job(err, EXIT_REFUSED)
+
+
+def run_job(cfg: SimConfig, out_dir: Path) -> None:
+    """Run one job into ``out_dir`` (owned by this process): resume, compute, write, mark done."""
+    if is_complete(out_dir, config_hash(cfg), inputs_hash(cfg)):
+        drawn = complete_charts(cfg, out_dir)
+        extra = f"; drew {len(drawn)} missing fan chart(s)" if drawn else ""
+        print(f"{out_dir}: results complete (done.json matches this config); skipping{extra}")
         return
+    try:  # before anything in the directory changes: a missing cluster or package loses nothing
+        executor = make_executor(cfg.executor, default_workers(cfg.run.workers, cfg.run.replicates))
+    except ConfigError as err:
+        refuse(err)
     invalidate(out_dir)  # results from another config are not complete while being rewritten
-    lv = cfg.levers.name
-    print(f"levers={lv} region={cfg.region.name} replicates={cfg.run.replicates} -> {out_dir}")
+    print(
+        f"levers={cfg.levers.name} region={cfg.region.name} replicates={cfg.run.replicates} "
+        f"-> {out_dir}"
+    )
     start = time.perf_counter()
-    result = run_ensemble(cfg)
-    for err in result.errors:
-        log.error(err)
+    try:
+        result = run_ensemble(cfg, executor=executor)
+    except ReplicatesFailed as err:
+        for message in err.errors:
+            log.error(message)
+        kept = ""
+        if err.result is not None:
+            write(cfg, out_dir, err.result)
+            kept = f"; the other replicates' results are in {out_dir}, not marked complete"
+        fail_job(
+            f"{err.summary()}{kept} (run.tolerate_failures=true accepts a run with failed "
+            "replicates)",
+            EXIT_FAILED,
+        )
+    files = write(cfg, out_dir, result)
+    elapsed = time.perf_counter() - start
+    mark_run_complete(out_dir, cfg, elapsed, result, files)
+    if result.errors:
+        for message in result.errors:
+            log.error(message)
+        keys = ", ".join(str(int(k)) for k in result.failed().spawn_key)
+        print(
+            f"warning: {len(result.errors)} replicate(s) failed and were tolerated "
+            f"(spawn keys {keys}; seeds.csv status 'failed')",
+            file=sys.stderr,
+        )
+    ok = cfg.run.replicates - len(result.errors)
+    print(f"{ok} replicates in {elapsed:.1f} s; results in {out_dir}")
+
+
+def write(cfg: SimConfig, out_dir: Path, result: EnsembleResult) -> list[str]:
+    """Write the result files of the run's mode (and fan charts); returns their names."""
     if cfg.mode == "backtest":
         table = write_backtest(out_dir, cfg, result)
         wide = table[table.kpi.isin(BACKTEST_SHOWN)].pivot(
@@ -60,19 +168,79 @@ def main(dcfg: DictConfig) -> None:
         )
         print("median projections (backtest.csv has p05/p50/p95 for every KPI):")
         print(wide.round(1).to_string())
-        print(f"{cfg.run.replicates} replicates in {time.perf_counter() - start:.1f} s; {out_dir}")
-        mark_run_complete(out_dir, digest, cfg.run.replicates, time.perf_counter() - start, result)
-        return
+        return list(BACKTEST_FILES)
     tables = write_results(out_dir, cfg, result)
+    files = list(PROJECT_FILES)
     if cfg.run.plots:
         from sim.charts import fan_charts
 
-        fan_charts(result.kpis, cfg.targets.targets, out_dir)
+        files += [p.name for p in fan_charts(result.kpis, cfg.targets.targets, out_dir)]
     print(format_table(tables["reachability"]))
-    elapsed = time.perf_counter() - start
-    mark_run_complete(out_dir, digest, cfg.run.replicates, elapsed, result)
-    print(f"{cfg.run.replicates} replicates in {elapsed:.1f} s; results in {out_dir}")
+    return files
+
+
+def complete_charts(cfg: SimConfig, out_dir: Path) -> list[str]:
+    """Draw the fan charts a complete run lacks when ``run.plots`` asks for them.
+
+    ``run.plots`` is not in the config hash (charts are drawn from ``kpis.parquet``), so a run
+    first made without charts is completed here and ``done.json`` records the new files.
+    """
+    info = read_done(out_dir) or {}
+    recorded = dict(info.get("files", {}))
+    wanted = chart_names(cfg.targets.targets) if cfg.run.plots and cfg.mode == "project" else []
+    missing = [name for name in wanted if name not in recorded]
+    if not missing:
+        return []
+    from sim.charts import fan_charts
+
+    kpis = read_kpis(out_dir / "kpis.parquet")
+    fan_charts(kpis, [t for t in cfg.targets.targets if f"fan_{t.id}.png" in missing], out_dir)
+    extra = {k: v for k, v in info.items() if k not in ("config_hash", "files", "model_version")}
+    mark_complete(out_dir, info["config_hash"], [*recorded, *missing], **extra)
+    return missing
+
+
+def check_command_line(argv: list[str]) -> None:
+    """Refuse unknown override keys on the command line before Hydra composes anything.
+
+    Hydra itself would suggest ``+key=value`` for an unknown key; this names the closest allowed
+    key instead (the composed config is checked again by :func:`sim.config.check_keys`).
+    """
+    try:
+        from hydra._internal.utils import get_args_parser
+    except ImportError:  # another Hydra version: the composed config is still checked
+        return
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            args = get_args_parser().parse_args(argv)
+    except SystemExit:
+        return  # Hydra reports its own usage errors
+    if args.help or args.hydra_help or args.cfg or args.info or args.shell_completion:
+        return
+    try:
+        check_override_keys(args.overrides)
+    except ConfigError as err:
+        refuse(err)
+
+
+def cli() -> None:
+    """``python -m sim``: command-line checks, signal handling, then the Hydra app."""
+    check_command_line(sys.argv[1:])
+    signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        main()
+    except (Interrupted, KeyboardInterrupt) as err:
+        signum = err.signum if isinstance(err, Interrupted) else signal.SIGINT
+        shutdown_pools(terminate=True)
+        print(
+            f"error: stopped by {signal.Signals(signum).name}; workers stopped, results of the "
+            "current job not marked complete (re-run the same command to resume)",
+            file=sys.stderr,
+        )
+        sys.exit(128 + signum)
+    except RunDirError as err:
+        refuse(err, EXIT_FAILED)
 
 
 if __name__ == "__main__":
-    main()
+    cli()

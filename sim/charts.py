@@ -1,4 +1,4 @@
-"""Plots of ensemble results: fan charts of KPIs with the target marked."""
+"""Plots of ensemble results: fan charts of KPIs with the target marked (written atomically)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pandas as pd  # noqa: E402
 
 from sim.config import TargetSpec  # noqa: E402
 from sim.kpis import KPI_UNITS  # noqa: E402
+from sim.rundir import atomic_write  # noqa: E402
 
 BANDS = ((0.05, 0.95, 0.2), (0.25, 0.75, 0.35))
 
@@ -78,19 +79,29 @@ def fan_chart(
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        atomic_write(Path(path), lambda p: fig.savefig(p, format="png"))
+    finally:
+        plt.close(fig)
     return path
+
+
+def _by_id(targets: list[TargetSpec]) -> dict[str, list[TargetSpec]]:
+    by_id: dict[str, list[TargetSpec]] = {}
+    for t in targets:
+        by_id.setdefault(t.id, []).append(t)
+    return by_id
+
+
+def chart_names(targets: list[TargetSpec]) -> list[str]:
+    """File names of the fan charts :func:`fan_charts` writes for these targets."""
+    return [f"fan_{tid}.png" for tid in _by_id(targets)]
 
 
 def fan_charts(kpis: pd.DataFrame, targets: list[TargetSpec], out_dir: Path) -> list[Path]:
     """One fan chart per target id (all years of that target on one chart)."""
-    by_id: dict[str, list[TargetSpec]] = {}
-    for t in targets:
-        by_id.setdefault(t.id, []).append(t)
     paths = []
-    for tid, ts in by_id.items():
+    for tid, ts in _by_id(targets).items():
         label = ts[0].label or tid
         paths.append(fan_chart(kpis, ts[0].kpi, ts, Path(out_dir) / f"fan_{tid}.png", title=label))
     return paths

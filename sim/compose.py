@@ -10,17 +10,41 @@ from typing import Any
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.config import ConfigError, SimConfig, to_sim_config
+from sim.config import ConfigError, SimConfig, key_error, to_sim_config
 from sim.region import CONF_DIR
 
 
 def register_schema() -> None:
     """Register the typed schema under the name the primary config's defaults list uses."""
     ConfigStore.instance().store(name="base_config", node=SimConfig)
+
+
+def check_override_keys(overrides: Iterable[str]) -> None:
+    """Refuse overrides of keys the schema does not have, with or without Hydra's ``+``.
+
+    Group selections (``levers=baseline``, ``levers@reference_levers=none``) name a field of the
+    schema too; ``hydra.*`` keys are Hydra's own. Overrides Hydra cannot parse are left to Hydra,
+    which reports them.
+
+    Raises:
+        ConfigError: one line with the key, the closest allowed key and the allowed keys.
+    """
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except HydraException:
+        return
+    for override in parsed:
+        key = override.key_or_group
+        if key.startswith("hydra") or "/" in key:
+            continue
+        error = key_error(key)
+        if error:
+            raise ConfigError(error)
 
 
 def compose_dict(overrides: Iterable[str] = ()) -> DictConfig:
@@ -35,6 +59,8 @@ def compose_dict(overrides: Iterable[str] = ()) -> DictConfig:
     Raises:
         ConfigError: unknown group option, unknown key or wrong type, in one line.
     """
+    overrides = list(overrides)
+    check_override_keys(overrides)
     register_schema()
     gh = GlobalHydra.instance()
     was_initialised = gh.is_initialized()
@@ -97,6 +123,7 @@ def resolve_config(
     base = (
         OmegaConf.structured(config) if isinstance(config, SimConfig) else OmegaConf.create(config)
     )
+    check_override_keys(overrides)
     for ov in overrides:
         key, value = ov.split("=", 1)
         OmegaConf.update(base, key, OmegaConf.create({"v": value})["v"] if value else value)

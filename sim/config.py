@@ -1,17 +1,25 @@
 """Structured configs (Hydra / OmegaConf schemas) for regions, levers, targets and runs.
 
-The schemas type every field, so Hydra rejects unknown keys and wrong types when it composes a
-config; :func:`to_sim_config` then turns the composed config into these dataclasses and checks every
-value against its documented bounds (:func:`agents.params.validate`) before any simulation starts.
+The schemas type every field, so Hydra rejects unknown keys of config files and wrong types when
+it composes a config; :func:`to_sim_config` refuses keys added with Hydra's ``+`` that the schema
+does not have (:func:`check_keys`), turns the composed config into these dataclasses and checks
+every value against its documented bounds (:func:`agents.params.validate`) and the cross-field
+rules of :func:`check` (timing, undefined formulas, money levers against the region's GDP) before
+any simulation starts.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import math
+import os
+import typing
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from agents.categories import INDUSTRIES, OWNERSHIPS, TIERS, ZONES
 from agents.clusters import ClusterParams
@@ -20,7 +28,7 @@ from agents.entry import EntryParams
 from agents.firm import FirmParams
 from agents.fund import FundParams
 from agents.labour_market import LabourParams
-from agents.params import ConfigError, validate
+from agents.params import ConfigError, _numbers, documented_fields, validate
 from agents.platforms import PlatformParams
 from agents.rd_centres import CentreParams
 from agents.spillovers import SpilloverParams
@@ -121,6 +129,7 @@ class RunConfig:
     """Last year of observations assimilated (also never past the scenario's divergence)."""
     assimilation_pool: int = 400
     """Particles run to the assimilation year before ``replicates`` are resampled."""
+    tolerate_failures: bool = False
 
 
 POLICY_SOURCES = ("scenario", "timeline")
@@ -200,6 +209,7 @@ class ExecutorConfig:
     slurm_time_min: int = 60
     slurm_cpus_per_task: int = 2
     slurm_folder: str = "slurm_logs"
+    ray_connect_timeout_s: float = 30.0
 
 
 @dataclass
@@ -385,6 +395,207 @@ def _check_validation(val: ValidationConfig, cal: CalibrationConfig) -> None:
         )
 
 
+# ---------------------------------------------------------------------------------------------
+# Keys: every key of a config is a field of its schema (with or without Hydra's ``+``)
+
+
+def _children_type(tp: Any, key: str) -> tuple[bool, Any]:
+    """Whether ``key`` may appear under a node of type ``tp``, and the type of its value."""
+    if tp is Any or tp is None:
+        return True, Any
+    if dataclasses.is_dataclass(tp):
+        hints = typing.get_type_hints(tp)
+        return key in hints and key in {f.name for f in dataclasses.fields(tp)}, hints.get(key)
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp in (list, tuple) or origin in (list, tuple):
+        return str(key).lstrip("-").isdigit(), args[0] if args else Any
+    if tp is dict or origin is dict:
+        return True, args[1] if len(args) == 2 else Any
+    return False, None
+
+
+def _unknown_key(path: list[str], key: str, tp: Any) -> str:
+    """One line: the unknown key, the closest allowed one and every allowed key of its group."""
+    where = ".".join(path) or "the config"
+    full = ".".join([*path, str(key)])
+    if not dataclasses.is_dataclass(tp):
+        kind = "a list" if tp in (list, tuple) or typing.get_origin(tp) in (list, tuple) else ""
+        return f"unknown key {full}: {where} is {kind or 'a single value'}; it has no key {key!r}"
+    allowed = [f.name for f in dataclasses.fields(tp)]
+    close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+    hint = f" (did you mean {'.'.join([*path, close[0]])}?)" if close else ""
+    return f"unknown key {full}{hint}; allowed keys of {where}: {', '.join(allowed)}"
+
+
+def key_error(dotted: str, schema: type | None = None) -> str | None:
+    """Why a dotted config key (a Hydra override's key) is not in the schema, or None if it is.
+
+    Args:
+        dotted: e.g. ``"levers.rd_post_subsidy_rate"`` or ``"targets.targets.0.year"``.
+        schema: The dataclass the key starts from (default :class:`SimConfig`).
+
+    Returns:
+        One line naming the key, the closest allowed key and the allowed keys of its group.
+    """
+    tp: Any = SimConfig if schema is None else schema
+    path: list[str] = []
+    for part in dotted.split("."):
+        ok, child = _children_type(tp, part)
+        if not ok:
+            return _unknown_key(path, part, tp)
+        path.append(part)
+        tp = child
+    return None
+
+
+def check_keys(node: Any, tp: Any = None, path: tuple[str, ...] = ()) -> None:
+    """Refuse any key of a composed config that its schema does not declare.
+
+    Hydra's ``+key=value`` adds keys to a structured config; without this check OmegaConf would
+    merge them and :func:`OmegaConf.to_object` drop them, so the run would go on without them.
+
+    Raises:
+        ConfigError: one line naming the key, the closest match and the allowed keys.
+    """
+    tp = SimConfig if tp is None and not path else tp
+    if isinstance(node, dict | DictConfig):
+        keys = list(node.keys())
+        for key in keys:
+            if not path and key == "hydra":
+                continue
+            ok, child = _children_type(tp, str(key))
+            if not ok:
+                raise ConfigError(_unknown_key(list(path), str(key), tp))
+            value = node._get_node(key) if isinstance(node, DictConfig) else node[key]
+            check_keys(value, child, (*path, str(key)))
+    elif isinstance(node, list | tuple | ListConfig):
+        _, child = _children_type(tp if tp not in (None, Any) else list, "0")
+        for i in range(len(node)):
+            value = node._get_node(i) if isinstance(node, ListConfig) else node[i]
+            check_keys(value, child, (*path, str(i)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Bounds that depend on the region or combine fields
+
+MAX_REPLICATES = 10_000
+"""Largest ensemble of one run: every replicate's tables are held in memory until written (about
+50 kB each); larger ensembles are several runs with different ``run.seed``."""
+WORKERS_PER_CORE = 8
+"""``run.workers`` may be at most this many local processes per core (each holds a population)."""
+POSITIVE = (
+    "firm.rd_cost_per_fte_yuan",
+    "fund.ticket_yuan",
+    "fund.sub_fund_size_yuan",
+    "fund.loan_size_yuan",
+    "rd_centres.centre_upgrade_award_half_yuan",
+    "rd_centres.arrival_rd_intensity",
+    "talent.subsidy_horizon_years",
+)
+"""Behavioural parameters that rules divide by: they must be > 0, not just >= 0."""
+BELOW_ONE = ("firm.relabel_share_hte",)
+"""Shares that rules divide by ``1 - share``: they must be < 1."""
+
+
+@lru_cache(maxsize=16)
+def _gdp_from_file(path: str, mtime_ns: int, column: str) -> float:
+    from sim.region import load_base_state
+
+    region = RegionConfig(data_file=os.path.basename(path), base_state=column)
+    return load_base_state(region)["gdp"]
+
+
+def base_year_gdp(region: RegionConfig) -> float | None:
+    """Base-year GDP of the region in yuan, or None when its data file cannot be read yet.
+
+    A missing or broken data file is reported by :func:`sim.region.load_base_state` itself.
+    """
+    from sim.region import data_path
+
+    path = data_path(region)
+    try:
+        stat = path.stat()
+        return _gdp_from_file(str(path), stat.st_mtime_ns, region.base_state)
+    except (OSError, ConfigError):
+        return None
+
+
+def _check_money(levers: LeverConfig, where: str, gdp: float, region: RegionConfig) -> None:
+    """Money levers against their bound: ``gdp_multiple`` x the region's base-year GDP."""
+    for name, value, meta in documented_fields(levers, f"{where}."):
+        multiple = meta.get("gdp_multiple")
+        if multiple is None:
+            continue
+        bound = multiple * gdp
+        for suffix, v in _numbers(value):
+            if isinstance(v, int | float) and not isinstance(v, bool) and v > bound:
+                raise ConfigError(
+                    f"{name}{suffix}={v:.6g} is above the allowed maximum {bound:.3g} "
+                    f"{meta['unit']} ({multiple:g} x base-year GDP {gdp:.3g} yuan of "
+                    f"{region.name} {region.base_year})"
+                )
+
+
+def _check_timing(cfg: SimConfig) -> None:
+    """The scenario's start lies within the simulated years (unless it is the base policy)."""
+    first, last = cfg.region.base_year + 1, cfg.run.horizon
+    lv = cfg.levers
+    if lv == cfg.reference_levers:
+        return  # the base-year policy throughout (e.g. calibration): its start changes nothing
+    if not first <= lv.start_year <= last:
+        raise ConfigError(
+            f"levers.start_year={lv.start_year} must be within the simulated years {first}-{last} "
+            f"(region.base_year + 1 to run.horizon); otherwise the levers never take effect"
+        )
+
+
+def _check_formulas(cfg: SimConfig) -> None:
+    """Combinations that make a rule's formula undefined (a division by zero)."""
+    for lv, where in ((cfg.levers, "levers"), (cfg.reference_levers, "reference_levers")):
+        for name in ("standard_tax_rate", "hte_tax_rate"):
+            rate = getattr(lv, name)
+            if rate >= 1.0:
+                raise ConfigError(
+                    f"{where}.{name}={rate} makes the user cost of R&D undefined (it divides by "
+                    f"1 - tax rate; super_deduction_rate={lv.super_deduction_rate}); allowed: "
+                    "0 <= rate < 1"
+                )
+    b = cfg.region.behaviour
+    for dotted in POSITIVE:
+        group, name = dotted.split(".")
+        if getattr(getattr(b, group), name) <= 0:
+            raise ConfigError(
+                f"region.behaviour.{dotted}={getattr(getattr(b, group), name)} must be > 0 "
+                "(a rule divides by it)"
+            )
+    for dotted in BELOW_ONE:
+        group, name = dotted.split(".")
+        if getattr(getattr(b, group), name) >= 1:
+            raise ConfigError(
+                f"region.behaviour.{dotted}={getattr(getattr(b, group), name)} must be < 1 "
+                "(a rule divides by 1 - share)"
+            )
+
+
+def _check_run(cfg: SimConfig) -> None:
+    run = cfg.run
+    if run.replicates > MAX_REPLICATES:
+        raise ConfigError(
+            f"run.replicates={run.replicates} is above the allowed maximum {MAX_REPLICATES} (every "
+            "replicate's results are held in memory); split it into runs with different run.seed"
+        )
+    cores = os.cpu_count() or 1
+    if cfg.executor.kind == "local" and run.workers > WORKERS_PER_CORE * cores:
+        raise ConfigError(
+            f"run.workers={run.workers} is more than {WORKERS_PER_CORE} processes per core "
+            f"({cores} cores here); allowed: 0 (all cores) to {WORKERS_PER_CORE * cores}"
+        )
+    if cfg.executor.ray_connect_timeout_s <= 0:
+        raise ConfigError(
+            f"executor.ray_connect_timeout_s={cfg.executor.ray_connect_timeout_s} must be > 0"
+        )
+
+
 def check(cfg: SimConfig) -> SimConfig:
     """Validate a full config: bounds of every documented field plus cross-field rules.
 
@@ -474,6 +685,13 @@ def check(cfg: SimConfig) -> SimConfig:
         raise ConfigError(f"run.policy={run.policy!r}; allowed: {list(POLICY_SOURCES)}")
     if cfg.mode not in MODES:
         raise ConfigError(f"mode={cfg.mode!r}; allowed: {list(MODES)}")
+    _check_run(cfg)
+    _check_timing(cfg)
+    _check_formulas(cfg)
+    gdp = base_year_gdp(cfg.region)
+    if gdp is not None:
+        for lv, where in ((cfg.levers, "levers"), (cfg.reference_levers, "reference_levers")):
+            _check_money(lv, where, gdp, cfg.region)
     return cfg
 
 
@@ -491,6 +709,7 @@ def to_sim_config(cfg: DictConfig | SimConfig | dict[str, Any]) -> SimConfig:
     """
     if isinstance(cfg, SimConfig):
         return check(cfg)
+    check_keys(cfg)
     schema = OmegaConf.structured(SimConfig)
     try:
         merged = OmegaConf.merge(schema, cfg)

@@ -19,14 +19,24 @@ from tqdm.auto import tqdm
 from sim import assimilation, posterior
 from sim.assimilation import Assimilation
 from sim.config import KPI_IDS, SimConfig
-from sim.executors import make_executor
+from sim.executors import LocalExecutor, RayExecutor, SlurmExecutor, make_executor
 from sim.likelihood import effective_sample_size
 from sim.model import InnovationModel
+
+Executor = LocalExecutor | RayExecutor | SlurmExecutor
 
 
 def replicate_seeds(root_seed: int, replicates: int) -> list[np.random.SeedSequence]:
     """One independent SeedSequence per replicate, spawned from the root seed."""
     return np.random.SeedSequence(root_seed).spawn(replicates)
+
+
+def replicate_seed(root_seed: int, replicate: int) -> np.random.SeedSequence:
+    """``replicate_seeds(root_seed, n)[replicate]`` for any ``n > replicate``, without the others.
+
+    ``SeedSequence.spawn`` gives child ``i`` the spawn key ``(i,)`` and the parent's entropy.
+    """
+    return np.random.SeedSequence(root_seed, spawn_key=(replicate,))
 
 
 @dataclass
@@ -52,6 +62,38 @@ class EnsembleResult:
     errors: list[str] = field(default_factory=list)
     assimilation: Assimilation | None = None
 
+    def failed(self) -> pd.DataFrame:
+        """The ``seeds`` rows of the replicates that failed."""
+        return self.seeds[self.seeds.status != "ok"]
+
+
+class ReplicatesFailed(RuntimeError):
+    """Replicates failed and ``run.tolerate_failures`` is off.
+
+    Attributes:
+        result: What the other replicates produced (None when every replicate failed).
+        errors: One message per failed replicate (with its seed and a short traceback).
+        seeds: The seed table of all replicates (``status`` says which failed).
+    """
+
+    def __init__(
+        self, result: EnsembleResult | None, errors: list[str], seeds: pd.DataFrame
+    ) -> None:
+        self.result, self.errors, self.seeds = result, errors, seeds
+        super().__init__(self.summary())
+
+    def summary(self) -> str:
+        """One line: how many failed, their seeds and the first error."""
+        failed = self.seeds[self.seeds.status != "ok"]
+        root = int(self.seeds.root_seed.iloc[0])
+        keys = ", ".join(str(int(k)) for k in failed.spawn_key[:20])
+        more = f" and {len(failed) - 20} more" if len(failed) > 20 else ""
+        first = self.errors[0].splitlines()[0] if self.errors else "?"
+        return (
+            f"{len(failed)} of {len(self.seeds)} replicates failed (run.seed {root}, spawn keys "
+            f"{keys}{more}); first: {first}"
+        )
+
 
 @dataclass(frozen=True)
 class Continuation:
@@ -74,7 +116,7 @@ def run_replicate(
     its own random streams.
     """
     source = replicate if continuation is None else continuation.parent
-    seed = replicate_seeds(cfg.run.seed, source + 1)[source]
+    seed = replicate_seed(cfg.run.seed, source)
     param_set = -1
     try:
         cfg, param_set = posterior.for_replicate(cfg, source)
@@ -111,31 +153,43 @@ def default_workers(requested: int, tasks: int) -> int:
     return max(1, min(n, tasks))
 
 
-def run_ensemble(cfg: SimConfig, progress: bool | None = None) -> EnsembleResult:
+def run_ensemble(
+    cfg: SimConfig, progress: bool | None = None, executor: Executor | None = None
+) -> EnsembleResult:
     """Run ``cfg.run.replicates`` replicates through the configured executor.
 
     Args:
         cfg: Validated config.
         progress: Show a progress bar with ETA (default: ``cfg.run.progress``).
+        executor: Where the tasks run (default: :func:`make_executor` of ``cfg.executor``).
 
     Returns:
-        Tidy KPIs (replicate, year, kpi, value), costs, flows, seeds and any replicate errors.
+        Tidy KPIs (replicate, year, kpi, value), costs, flows, seeds and, with
+        ``run.tolerate_failures``, the errors of failed replicates.
+
+    Raises:
+        ReplicatesFailed: a replicate failed and ``run.tolerate_failures`` is off, or every
+            replicate failed; it carries what the other replicates produced.
     """
+    n = cfg.run.replicates
+    if executor is None:
+        pool = max(n, cfg.run.assimilation_pool if cfg.run.assimilate else 0)
+        executor = make_executor(cfg.executor, default_workers(cfg.run.workers, pool))
     show = cfg.run.progress if progress is None else progress
-    plan = assimilation_plan(cfg, show)
+    plan = assimilation_plan(cfg, show, executor)
     if plan is None:
-        return _run_tasks(cfg, [(cfg, r) for r in range(cfg.run.replicates)], show)
+        return _run_tasks(cfg, [(cfg, r) for r in range(n)], show, executor)
     tasks = [
         (cfg, r, Continuation(int(p), plan.last_year, assimilation.child_seed(cfg, r)))
         for r, p in enumerate(plan.parents)
     ]
-    result = _run_tasks(cfg, tasks, show)
+    result = _run_tasks(cfg, tasks, show, executor)
     result.assimilation = plan
     result.seeds["parent"] = plan.parents
     return result
 
 
-def assimilation_plan(cfg: SimConfig, show: bool) -> Assimilation | None:
+def assimilation_plan(cfg: SimConfig, show: bool, executor: Executor) -> Assimilation | None:
     """Run the pool and choose the particles, or None when nothing is to be assimilated."""
     if not cfg.run.assimilate:
         return None
@@ -149,7 +203,7 @@ def assimilation_plan(cfg: SimConfig, show: bool) -> Assimilation | None:
     obs = assimilation.observations_in(observed, first, last, KPI_IDS)
     pool_cfg = assimilation.pool_config(cfg, last)
     n_pool = pool_cfg.run.replicates
-    pool = _run_tasks(pool_cfg, [(pool_cfg, r) for r in range(n_pool)], show, "pool")
+    pool = _run_tasks(pool_cfg, [(pool_cfg, r) for r in range(n_pool)], show, executor, "pool")
     log_w = np.full(n_pool, -np.inf)
     ok = pool.seeds["status"].to_numpy() == "ok"
     log_w[ok] = assimilation.weigh(pool.kpis, obs, cfg.calibration.discrepancy)
@@ -157,9 +211,11 @@ def assimilation_plan(cfg: SimConfig, show: bool) -> Assimilation | None:
     return Assimilation(first, last, obs, log_w, parents, effective_sample_size(log_w[ok]))
 
 
-def _run_tasks(cfg: SimConfig, tasks: list[tuple], show: bool, label: str = "replicates"):
+def _run_tasks(
+    cfg: SimConfig, tasks: list[tuple], show: bool, executor: Executor, label: str = "replicates"
+) -> EnsembleResult:
+    """Run replicate tasks; tidy results and the seed table (raises on failures, see above)."""
     n = len(tasks)
-    executor = make_executor(cfg.executor, default_workers(cfg.run.workers, n))
     results: list[ReplicateResult] = []
     with tqdm(total=n, desc=label, unit="run", disable=not show) as bar:
 
@@ -171,22 +227,24 @@ def _run_tasks(cfg: SimConfig, tasks: list[tuple], show: bool, label: str = "rep
     results.sort(key=lambda r: r.replicate)
     ok = [r for r in results if r.error is None]
     errors = [r.error for r in results if r.error is not None]
-    if not ok:
-        raise RuntimeError("every replicate failed; first error:\n" + errors[0])
-    seeds = replicate_seeds(cfg.run.seed, n)
     seed_table = pd.DataFrame(
         {
             "replicate": range(n),
             "root_seed": cfg.run.seed,
-            "spawn_key": [s.spawn_key[0] for s in seeds],
+            "spawn_key": [r.replicate for r in results],
             "param_set": [r.param_set for r in results],
             "status": ["ok" if r.error is None else "failed" for r in results],
         }
     )
-    return EnsembleResult(
+    if not ok:
+        raise ReplicatesFailed(None, errors, seed_table)
+    result = EnsembleResult(
         kpis=pd.concat([r.kpis for r in ok], ignore_index=True),
         costs=pd.concat([r.costs for r in ok], ignore_index=True),
         flows=pd.concat([r.flows for r in ok], ignore_index=True),
         seeds=seed_table,
         errors=errors,
     )
+    if errors and not cfg.run.tolerate_failures:
+        raise ReplicatesFailed(result, errors, seed_table)
+    return result

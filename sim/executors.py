@@ -3,6 +3,14 @@
 Every scenario x replicate task of a run or a sweep goes through one executor chosen by
 ``executor.kind``. Each returns results as they complete, so callers can show progress; a task
 that raises is the task's own business (the task functions catch model errors and report them).
+
+Executors are made before a run touches its directory (:func:`make_executor` connects to Ray or
+imports submitit), so a missing cluster or package is refused before any result is invalidated.
+
+Local pool workers never outlive the process that started the pool: each watches it (a pidfd on
+Linux, else polling) and exits when it exits, however it ends (``kill -9`` included). They ignore
+SIGINT, so Ctrl-C is the parent's to handle: an interrupted :meth:`LocalExecutor.run` terminates
+the pool before re-raising.
 """
 
 from __future__ import annotations
@@ -10,6 +18,11 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import select
+import signal
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -21,15 +34,77 @@ Task = Any
 Result = Any
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
+PARENT_POLL_S = 0.5
+"""Polling interval of the parent watch where pidfds are not available."""
 
 
-def _shutdown_pools() -> None:
-    for pool in _POOLS.values():
-        pool.shutdown(cancel_futures=True)
-    _POOLS.clear()
+# ---------------------------------------------------------------------------------------------
+# Local pool
 
 
-atexit.register(_shutdown_pools)
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie counts as dead)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _wait_for_exit(pid: int) -> None:
+    """Block until process ``pid`` has exited."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    except (AttributeError, OSError):
+        while _alive(pid):
+            time.sleep(PARENT_POLL_S)
+        return
+    try:
+        select.select([fd], [], [])
+    finally:
+        os.close(fd)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Pool worker initializer: ignore SIGINT and exit as soon as ``parent_pid`` exits."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        _wait_for_exit(parent_pid)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _stop(pool: ProcessPoolExecutor, terminate: bool) -> None:
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    if terminate:
+        for proc in processes:
+            if proc.is_alive():
+                proc.kill()
+    pool.shutdown(wait=not terminate, cancel_futures=True)
+    for proc in processes:
+        proc.join(timeout=5)
+
+
+def shutdown_pools(terminate: bool = False) -> None:
+    """Stop every local pool; ``terminate`` kills the workers instead of letting them finish."""
+    while _POOLS:
+        _, pool = _POOLS.popitem()
+        _stop(pool, terminate)
+
+
+_shutdown_pools = shutdown_pools  # the name tests/test_notebooks.py calls between notebooks
+atexit.register(shutdown_pools)
 
 
 class LocalExecutor:
@@ -46,7 +121,9 @@ class LocalExecutor:
         pool = _POOLS.get(self.workers)
         if pool is None:
             ctx = multiprocessing.get_context("forkserver")
-            pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            pool = ProcessPoolExecutor(
+                self.workers, mp_context=ctx, initializer=_watch_parent, initargs=(os.getpid(),)
+            )
             _POOLS[self.workers] = pool
         return pool
 
@@ -69,19 +146,65 @@ class LocalExecutor:
         except BrokenProcessPool:
             _POOLS.pop(self.workers, None)  # a worker died (e.g. killed): start afresh next time
             raise
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM turned into SystemExit): no leftovers
+            pool = _POOLS.pop(self.workers, None)
+            if pool is not None:
+                _stop(pool, terminate=True)
+            raise
+
+
+# ---------------------------------------------------------------------------------------------
+# Ray
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    """``(host, port)`` of a Ray address (``host:port`` or ``ray://host:port``), else None."""
+    rest = address.split("://", 1)[-1]
+    host, sep, port = rest.rpartition(":")
+    if not sep or not port.isdigit():
+        return None
+    return host or "127.0.0.1", int(port)
 
 
 class RayExecutor:
-    """Ray tasks on an existing cluster (``ray start --head``; ``executor.address``)."""
+    """Ray tasks on an existing cluster (``ray start --head``; ``executor.address``).
 
-    def __init__(self, address: str) -> None:
+    Connecting fails within ``timeout_s`` seconds when no cluster answers: the address is probed
+    first, then ``ray.init`` runs with the same deadline.
+    """
+
+    def __init__(self, address: str, timeout_s: float = 30.0) -> None:
         try:
             import ray
         except ImportError as err:
             raise ConfigError("executor.kind=ray needs Ray: pip install -e '.[ray]'") from err
         self.ray = ray
-        if not ray.is_initialized():
-            ray.init(address=address, log_to_driver=False)
+        if ray.is_initialized():
+            return
+        no_answer = f"executor=ray: no cluster answered at {address} within {timeout_s:g} s"
+        target = _host_port(address)
+        if target is not None:
+            try:
+                socket.create_connection(target, timeout=timeout_s).close()
+            except OSError as err:
+                raise ConfigError(f"{no_answer} ({err.strerror or err})") from None
+        outcome: dict[str, BaseException] = {}
+        done = threading.Event()
+
+        def connect() -> None:
+            try:
+                ray.init(address=address, log_to_driver=False)
+            except BaseException as err:  # reported in the caller's thread
+                outcome["error"] = err
+            finally:
+                done.set()
+
+        threading.Thread(target=connect, name="ray-connect", daemon=True).start()
+        if not done.wait(timeout_s):
+            raise ConfigError(f"{no_answer} (ray.init did not return)")
+        if "error" in outcome:
+            err = outcome["error"]
+            raise ConfigError(f"{no_answer} ({' '.join(str(err).split())[:200]})") from err
 
     def run(
         self,
@@ -95,6 +218,10 @@ class RayExecutor:
         while pending:
             done, pending = self.ray.wait(pending, num_returns=1)
             on_result(self.ray.get(done[0]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Slurm
 
 
 class SlurmExecutor:
@@ -128,11 +255,15 @@ class SlurmExecutor:
 
 
 def make_executor(cfg: ExecutorConfig, workers: int) -> LocalExecutor | RayExecutor | SlurmExecutor:
-    """The executor selected by ``executor.kind`` (``workers`` = local processes, 0 = all)."""
+    """The executor selected by ``executor.kind`` (``workers`` = local processes, 0 = all).
+
+    Raises:
+        ConfigError: Ray or submitit missing, or no Ray cluster answering in time.
+    """
     if cfg.kind == "local":
         return LocalExecutor(workers or os.cpu_count() or 1)
     if cfg.kind == "ray":
-        return RayExecutor(cfg.address)
+        return RayExecutor(cfg.address, cfg.ray_connect_timeout_s)
     if cfg.kind == "slurm":
         return SlurmExecutor(cfg)
     raise ConfigError(f"executor.kind={cfg.kind!r}; allowed: 'local', 'ray', 'slurm'")

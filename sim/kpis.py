@@ -36,7 +36,8 @@ KPI_UNITS = {
     "new_national_enterprise_tech_centres": "count since the three-year window opened",
     "cultivation_pool": "count",
     "gdp": "100m yuan",
-    "public_cost": "100m yuan (local levers, this year)",
+    "public_cost": "100m yuan (net: local outlays less guidance-fund returns, this year)",
+    "public_cost_gross": "100m yuan (gross: local outlays, this year)",
     "new_platforms": "count approved this year (all kinds)",
     "national_platforms": "count (national-level platforms, national key labs included)",
     "national_key_labs": "count",
@@ -67,14 +68,19 @@ def rd_growth(rd_yuan: float, rd_base_yuan: float, years: int) -> float:
 
 
 def compute(
-    model: InnovationModel, rd_expenditure_yuan: float, public_cost_yuan: float
+    model: InnovationModel,
+    rd_expenditure_yuan: float,
+    public_cost_yuan: float,
+    public_outlays_yuan: float = 0.0,
 ) -> dict[str, float]:
     """All KPIs of the current year.
 
     Args:
         model: The model at the end of a year (or at initialisation).
         rd_expenditure_yuan: Reported R&D of the year (firms plus institutions).
-        public_cost_yuan: Local public cost of the year.
+        public_cost_yuan: Net local public cost of the year (outlays less fund returns; can be
+            negative when the guidance fund returns more than the city pays out).
+        public_outlays_yuan: Gross local public cost of the year (outlays only, >= 0).
 
     Returns:
         KPI id -> value in the units of ``KPI_UNITS``.
@@ -112,6 +118,7 @@ def compute(
         "rd_institutions": float(n_platforms + n_centres),
         "new_rd_institutions": float(flows["new_platforms"] + flows["new_rd_centres"]),
         "new_high_tech_enterprises": float(flows["new_high_tech_enterprises"]),
+        "public_cost_gross": public_outlays_yuan / 1e8,
     }
 
 

@@ -6,7 +6,8 @@
 * :class:`PolicyState` answers "which lever values apply now?" (the base-year policy until the
   scenario's start quarter, then the scenario) and scales money levers by two factors: a
   per-family effort multiplier (moved by the evaluate-and-adjust rule, :func:`adjust_effort`) and
-  a budget ration (when the cap binds, :func:`budget_ration`).
+  a budget ration (when the cap binds, :func:`budget_ration`). Within a year the ledger stops
+  outlays at the cap itself (:class:`sim.ledger.PublicCostLedger`).
 * Levers do not book their cost here: each rule in ``agents/`` that applies a lever books what it
   pays on one of the :data:`COST_LINES` through the ledger it is given
   (:class:`sim.ledger.PublicCostLedger`).
@@ -50,6 +51,28 @@ def preset_names() -> list[str]:
     """Lever presets shipped in ``conf/levers/`` (``none`` first, then by name)."""
     names = sorted(p.stem for p in LEVERS_DIR.glob("*.yaml"))
     return sorted(names, key=lambda n: (n != "none", n != "baseline", n))
+
+
+# Upper bounds of money levers as multiples of the region's base-year GDP (yuan), checked by
+# sim.config.check once the region's data file is read. They are far above any enacted amount (for
+# Changsha, GDP 1.40e12 yuan in 2022: 2.8e10 yuan a year per programme, 1.4e9 per firm or
+# centre, 1.4e8 per award, 1.4e7 per person or team, 1.4e5 per person-year) and low enough that
+# every lever at its maximum runs (tests/sim/test_extreme_levers.py). Count levers that multiply a
+# grant and the bonded relief (an exponential response) have fixed maxima.
+PROGRAMME = 0.02
+"""City programme (yuan per year): at most 2 % of base-year GDP each."""
+BUDGET = 0.10
+"""Budget capacity: a city pays out at most 10 % of its base-year GDP a year, about its whole
+general public budget (Changsha 2022: general budget expenditure about 1.3e11 yuan on GDP
+1.40e12). The budget cap lever may not exceed it; without a cap, outlays stop at it."""
+PER_FIRM = 1e-3
+"""Cap per firm, centre or candidate (yuan, or yuan per year): 0.1 % of GDP."""
+PER_AWARD = 1e-4
+"""One award (new platform, customs refund per centre): 0.01 % of GDP."""
+PER_PERSON = 1e-5
+"""One-off amount per person or team (reward, first-home subsidy, team grant)."""
+PER_PERSON_YEAR = 1e-7
+"""Yearly amount per person (rent subsidy), about GDP per capita for Changsha."""
 
 
 @dataclass
@@ -110,7 +133,11 @@ class LeverConfig:
         what="post-R&D subsidy: share of reported R&D reimbursed to R&D-active firms",
     )
     rd_post_subsidy_cap_yuan: float = lever(
-        1.0e6, unit="yuan per firm per year", family="C", what="cap of the post-R&D subsidy"
+        1.0e6,
+        unit="yuan per firm per year",
+        gdp_multiple=PER_FIRM,
+        family="C",
+        what="cap of the post-R&D subsidy",
     )
     # A1-A5: five R&D-centre types
     centre_incremental_rd_rate: float = lever(
@@ -119,6 +146,7 @@ class LeverConfig:
     centre_incremental_rd_cap_yuan: CentreAmounts = lever(
         CentreAmounts(),
         unit="yuan per centre per year",
+        gdp_multiple=PER_FIRM,
         family="A",
         what="cap of the incremental-R&D subsidy by centre type",
     )
@@ -126,12 +154,17 @@ class LeverConfig:
         0.0, unit="share", family="A", what="one-off award as a share of the centre's investment"
     )
     centre_award_cap_yuan: CentreAmounts = lever(
-        CentreAmounts(), unit="yuan", family="A", what="cap of the one-off award by centre type"
+        CentreAmounts(),
+        unit="yuan",
+        gdp_multiple=PER_FIRM,
+        family="A",
+        what="cap of the one-off award by centre type",
     )
     bonded_duty_relief_rate: float = lever(
         0.0,
         unit="share",
         family="A",
+        maximum=0.3,
         what="duty/VAT relief on imported R&D inputs as a share of R&D cost, bonded zone only",
     )
     centre_registration_open: bool = lever(
@@ -143,6 +176,7 @@ class LeverConfig:
     bonded_customs_refund_cap_yuan: float = lever(
         0.0,
         unit="yuan per centre",
+        gdp_multiple=PER_AWARD,
         family="A",
         what="refund of customs-declaration costs of bonded R&D centres",
     )
@@ -150,21 +184,31 @@ class LeverConfig:
     platform_award_yuan: PlatformAmounts = lever(
         PlatformAmounts(),
         unit="yuan per new platform",
+        gdp_multiple=PER_AWARD,
         family="B",
         what="award for a newly approved platform by kind",
     )
     cultivation_pool_size: int = lever(
-        0, unit="count", family="B", what="candidates cultivated for national platforms"
+        0,
+        unit="count",
+        family="B",
+        maximum=2000,
+        what="candidates cultivated for national platforms",
     )
     cultivation_subsidy_rate: float = lever(
         0.0, unit="share", family="B", what="support to candidates as a share of their R&D"
     )
     cultivation_subsidy_cap_yuan: float = lever(
-        0.0, unit="yuan per candidate per year", family="B", what="cap of candidate support"
+        0.0,
+        unit="yuan per candidate per year",
+        gdp_multiple=PER_FIRM,
+        family="B",
+        what="cap of candidate support",
     )
     flagship_investment_yuan_per_year: float = lever(
         0.0,
         unit="yuan per year",
+        gdp_multiple=PROGRAMME,
         family="B",
         what="city investment in flagship labs and facility candidacies",
     )
@@ -172,39 +216,66 @@ class LeverConfig:
     tech_transfer_support_yuan_per_year: float = lever(
         0.0,
         unit="yuan per year",
+        gdp_multiple=PROGRAMME,
         family="D",
         what="joint labs, pilot bases, technology managers, licence guarantees",
     )
     # E: talent programmes
     top_talent_reward_yuan: float = lever(
-        0.0, unit="yuan per person", family="E", what="one-off reward for a recruited top talent"
+        0.0,
+        unit="yuan per person",
+        gdp_multiple=PER_PERSON,
+        family="E",
+        what="one-off reward for a recruited top talent",
     )
     leading_team_grants_per_year: float = lever(
-        0.0, unit="count per year", family="E", what="industry-leading talent teams funded"
+        0.0,
+        unit="count per year",
+        family="E",
+        maximum=100.0,
+        what="industry-leading talent teams funded",
     )
     leading_team_grant_yuan: float = lever(
-        0.0, unit="yuan per team", family="E", what="grant per leading team"
+        0.0,
+        unit="yuan per team",
+        gdp_multiple=PER_PERSON,
+        family="E",
+        what="grant per leading team",
     )
     startup_team_grants_per_year: float = lever(
-        0.0, unit="count per year", family="E", what="high-level start-up teams funded"
+        0.0,
+        unit="count per year",
+        family="E",
+        maximum=100.0,
+        what="high-level start-up teams funded",
     )
     startup_team_grant_yuan: float = lever(
-        0.0, unit="yuan per team", family="E", what="grant per start-up team"
+        0.0,
+        unit="yuan per team",
+        gdp_multiple=PER_PERSON,
+        family="E",
+        what="grant per start-up team",
     )
     # F: housing support
     rent_subsidy_yuan_per_year: TierAmounts = lever(
         TierAmounts(),
         unit="yuan per person per year",
+        gdp_multiple=PER_PERSON_YEAR,
         family="F",
         what="rent and living subsidy by tier",
     )
     first_home_subsidy_yuan: TierAmounts = lever(
-        TierAmounts(), unit="yuan per person", family="F", what="first-home purchase subsidy"
+        TierAmounts(),
+        unit="yuan per person",
+        gdp_multiple=PER_PERSON,
+        family="F",
+        what="first-home purchase subsidy",
     )
     purchase_subsidy_m2: TierAmounts = lever(
         TierAmounts(),
         unit="m2 per person",
         family="F",
+        maximum=300.0,
         what="full purchase subsidy on a home of this standard area",
     )
     housing_support_window_years: float = lever(
@@ -230,7 +301,11 @@ class LeverConfig:
     )
     # G: science and technology finance
     guidance_fund_yuan_per_year: float = lever(
-        0.0, unit="yuan per year", family="G", what="new government capital in the guidance fund"
+        0.0,
+        unit="yuan per year",
+        gdp_multiple=PROGRAMME,
+        family="G",
+        what="new government capital in the guidance fund",
     )
     subfund_private_ratio: float = lever(
         0.0,
@@ -240,7 +315,11 @@ class LeverConfig:
         what="private co-investment required in sub-funds",
     )
     knowledge_credit_yuan_per_year: float = lever(
-        0.0, unit="yuan per year", family="G", what="knowledge-value credit lending"
+        0.0,
+        unit="yuan per year",
+        gdp_multiple=PROGRAMME,
+        family="G",
+        what="knowledge-value credit lending",
     )
     credit_risk_compensation_rate: float = lever(
         0.0, unit="share", family="G", what="share of credit losses compensated by government"
@@ -249,6 +328,7 @@ class LeverConfig:
     ip_and_international_yuan_per_year: float = lever(
         0.0,
         unit="yuan per year",
+        gdp_multiple=PROGRAMME,
         family="H",
         what="IP protection, international cooperation and offsite incubators",
     )
@@ -264,8 +344,10 @@ class LeverConfig:
     budget_cap_yuan_per_year: float = lever(
         0.0,
         unit="yuan per year",
+        gdp_multiple=BUDGET,
         family="I",
-        what="cap on local discretionary spending; 0 means no cap",
+        what="cap on local discretionary spending; 0 means only the city's budget capacity "
+        "(BUDGET x base-year GDP, the most a city can pay out in a year)",
     )
     evaluate_and_adjust: bool = False
     adjust_step: float = lever(
@@ -303,6 +385,9 @@ COST_LINES = {
 expenditure, the rest is the city's budget."""
 
 NATIONAL_PREFIX = "national_"
+RETURN_LINES = ("guidance_fund_returns",)
+"""Local lines that are income (booked negative), not outlays: the net public cost subtracts
+them, the gross public cost and the budget cap leave them out."""
 
 TARGET_FAMILIES = {
     "rd_growth": ("C",),
@@ -450,8 +535,30 @@ class PolicyState:
         return float(getattr(self.levers, name)) * self.scale(family)
 
 
+def budget_in_force(policy: PolicyState, capacity: float) -> float:
+    """This year's ceiling on local outlays.
+
+    Args:
+        policy: The levers in force.
+        capacity: The city's budget capacity in yuan (:data:`BUDGET` x base-year GDP).
+
+    Returns:
+        The budget cap of the levers in force when set (a scenario's or the timeline's), else
+        ``capacity``.
+    """
+    cap = policy.levers.budget_cap_yuan_per_year
+    return cap if cap > 0 else capacity
+
+
 def budget_ration(local_cost: float, cap: float, ration: float) -> float:
-    """Next year's ration so that spending at the current ration fits the cap (0 = no cap)."""
+    """Next year's ration so that spending at the current ration fits the cap (0 = no cap).
+
+    Args:
+        local_cost: This year's local outlays asked for at ``ration`` (granted or not: within
+            the year, the ledger stops outlays at the cap, :class:`sim.ledger.PublicCostLedger`).
+        cap: The budget cap (yuan per year); 0 means none.
+        ration: This year's ration.
+    """
     if cap <= 0 or local_cost <= 0:
         return 1.0
     return float(min(1.0, ration * cap / local_cost))

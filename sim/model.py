@@ -58,8 +58,10 @@ from sim.config import RegionConfig, SimConfig
 from sim.kpis import KPI_IDS
 from sim.ledger import PublicCostLedger
 from sim.levers import (
+    BUDGET,
     PolicyState,
     adjust_effort,
+    budget_in_force,
     budget_ration,
     family_costs,
     resolve_timeline,
@@ -422,6 +424,8 @@ class InnovationModel(mesa.Model):
         b, s, pol = self.behaviour, self.streams, self.policy
         pool_before = pol.levers.cultivation_pool_size
         pol.update(self.year, self.quarter)
+        # The cap (or the city's budget capacity) binds within the year: outlays stop at it.
+        self.ledger.cap = budget_in_force(pol, BUDGET * self.base["gdp"])
         if pol.levers.cultivation_pool_size != pool_before:
             platforms.refresh_cultivation_pool(self.firms, pol.levers.cultivation_pool_size)
         self.economy.step_quarter(self.talent_stock() / self.reference.talent_stock)
@@ -622,23 +626,24 @@ class InnovationModel(mesa.Model):
         rd = self.rd_firms_this_year + self.rd_institutions_this_year
         self.rd_firms_this_year = self.rd_institutions_this_year = 0.0
         self.economy.close_year()
-        local = self.ledger.local_total()
+        local, gross = self.ledger.local_total(), self.ledger.outlays()
+        demand = self.ledger.demand
         costs = self.ledger.close_year(year)
         self.flows.close(year, self.talent_stock())
-        self.kpi_values = kpis.compute(self, rd, local)
+        self.kpi_values = kpis.compute(self, rd, local, gross)
         kpis.check_finite(self.kpi_values, year)
         self.year_flows = dict.fromkeys(YEAR_FLOWS, 0)
         self.approvals.close_year()
         self.turnover_share = self.kpi_values["tech_contract_turnover"] / self.kpi_values["gdp"]
-        self._budget_rules(costs, local)
+        self._budget_rules(costs, demand)
         self.datacollector.collect(self)
         if year >= self.horizon:
             self.running = False
 
-    def _budget_rules(self, costs: dict[str, float], local: float) -> None:
-        """Budget cap (ration next year's money levers) and evaluate-and-adjust."""
+    def _budget_rules(self, costs: dict[str, float], demand: float) -> None:
+        """Budget cap (next year's ration from the outlays asked for) and evaluate-and-adjust."""
         lv, pol = self.policy.levers, self.policy
-        pol.ration = budget_ration(local, lv.budget_cap_yuan_per_year, pol.ration)
+        pol.ration = budget_ration(demand, self.ledger.cap, pol.ration)
         if not lv.evaluate_and_adjust:
             return
         pol.effort = adjust_effort(pol.effort, self.progress(), family_costs(costs), lv.adjust_step)

@@ -5,36 +5,64 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from omegaconf import OmegaConf
 
 from sim.compose import to_yaml
 from sim.config import SimConfig
 from sim.ensemble import EnsembleResult
+from sim.region import data_path
 from sim.rundir import (
+    CONFIG_FILE,
     COSTS_FILE,
     KPIS_FILE,
     SEEDS_FILE,
     atomic_write,
-    config_text_hash,
+    inputs_digest,
     mark_complete,
     model_version,
+    result_config_hash,
 )
 from sim.targets import reachability, summary
 
+FLOWS_FILE = "talent_flows.csv"
+COMMON_FILES = (KPIS_FILE, SEEDS_FILE, FLOWS_FILE, CONFIG_FILE)
+"""Files every run writes."""
+PROJECT_FILES = ("summary.csv", "reachability.csv", COSTS_FILE, *COMMON_FILES)
+"""Files of a ``mode=project`` run (fan charts aside: :func:`sim.charts.chart_names`)."""
+BACKTEST_FILES = ("backtest.csv", *COMMON_FILES)
+"""Files of a ``mode=backtest`` run."""
+
 
 def config_hash(cfg: SimConfig) -> str:
-    """SHA-256 of the resolved config (what a complete run directory was computed from)."""
-    return config_text_hash(to_yaml(cfg))
+    """Hash of the parts of the resolved config that change results (:func:`result_config_hash`)."""
+    return result_config_hash(OmegaConf.to_container(OmegaConf.structured(cfg)))
+
+
+def inputs_hash(cfg: SimConfig) -> str:
+    """Hash of what else makes the results: the model source and the region's data files."""
+    files = [data_path(cfg.region)]
+    if cfg.region.posterior_file:
+        files.append(data_path(cfg.region).parent / cfg.region.posterior_file)
+    return inputs_digest(files)
 
 
 def mark_run_complete(
-    out_dir: Path, digest: str, replicates: int, seconds: float, result: EnsembleResult
+    out_dir: Path,
+    cfg: SimConfig,
+    seconds: float,
+    result: EnsembleResult,
+    files: list[str],
 ) -> None:
-    """Write ``done.json`` of an ensemble run (after every result file)."""
+    """Write ``done.json`` of an ensemble run (after every result file it lists)."""
+    failed = result.seeds[result.seeds.status != "ok"]
     mark_complete(
         out_dir,
-        digest,
-        replicates=replicates,
+        config_hash(cfg),
+        files,
+        inputs_hash=inputs_hash(cfg),
+        replicates=cfg.run.replicates,
         failed_replicates=len(result.errors),
+        failed_spawn_keys=[int(k) for k in failed.spawn_key],
         seconds=round(seconds, 3),
     )
 
@@ -47,7 +75,7 @@ def backtest_table(kpis: pd.DataFrame, base_year: int) -> pd.DataFrame:
 
 
 def write_backtest(out_dir: Path, cfg: SimConfig, result: EnsembleResult) -> pd.DataFrame:
-    """Write backtest.csv plus the common files (KPIs, seeds, config) of a back-test run."""
+    """Write the :data:`BACKTEST_FILES`: backtest.csv plus the KPIs, seeds, flows and config."""
     table = backtest_table(result.kpis, cfg.region.base_year)
     atomic_write(Path(out_dir) / "backtest.csv", lambda p: table.to_csv(p, index=False))
     _write_common(Path(out_dir), cfg, result)
@@ -57,13 +85,13 @@ def write_backtest(out_dir: Path, cfg: SimConfig, result: EnsembleResult) -> pd.
 def _write_common(out_dir: Path, cfg: SimConfig, result: EnsembleResult) -> None:
     atomic_write(out_dir / KPIS_FILE, lambda p: result.kpis.to_parquet(p, index=False))
     atomic_write(out_dir / SEEDS_FILE, lambda p: result.seeds.to_csv(p, index=False))
-    atomic_write(out_dir / "talent_flows.csv", lambda p: result.flows.to_csv(p, index=False))
+    atomic_write(out_dir / FLOWS_FILE, lambda p: result.flows.to_csv(p, index=False))
     header = f"# model_version: {model_version()}\n"
-    atomic_write(out_dir / "config.yaml", lambda p: p.write_text(header + to_yaml(cfg)))
+    atomic_write(out_dir / CONFIG_FILE, lambda p: p.write_text(header + to_yaml(cfg)))
 
 
 def write_results(out_dir: Path, cfg: SimConfig, result: EnsembleResult) -> dict[str, pd.DataFrame]:
-    """Write kpis.parquet, summary.csv, reachability.csv, costs.csv, seeds.csv and the config.
+    """Write the :data:`PROJECT_FILES` (KPIs, summary, reachability, costs, seeds, config).
 
     Returns:
         The tables written, by name.

@@ -79,7 +79,7 @@ def load_base_state(region: RegionConfig) -> BaseState:
         Stocks converted to model units.
 
     Raises:
-        ConfigError: missing file, missing indicator, non-numeric or negative value.
+        ConfigError: missing file, missing or repeated indicator, non-numeric or negative value.
     """
     path = data_path(region)
     if not path.exists():
@@ -94,6 +94,14 @@ def load_base_state(region: RegionConfig) -> BaseState:
             raise ConfigError(
                 f"{path.name}: column {col!r} is missing; need indicator,value,low,high"
             )
+    dup = df["indicator"][df["indicator"].duplicated(keep=False)]
+    if len(dup):
+        name = dup.iloc[0]
+        lines = [i + 2 for i in dup.index[dup == name]]  # header is line 1
+        raise ConfigError(
+            f"{path.name}: indicator {name!r} appears {len(lines)} times (lines "
+            f"{', '.join(map(str, lines))}); each indicator must appear once"
+        )
     df = df.set_index("indicator")
     missing = [k for k in REQUIRED if k not in df.index]
     if missing:

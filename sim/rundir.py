@@ -3,21 +3,31 @@
 A run directory (one Hydra run or one job of a sweep) holds ``kpis.parquet``, ``seeds.csv``,
 ``costs.csv``, ``config.yaml`` (the resolved config with a ``# model_version`` header line) and
 the other tables of :mod:`sim.outputs`; ``done.json`` is written last and records the config hash
-and the SHA-256 of every result file. This module is the one reader of that format: resuming a
-run (:func:`is_complete`), comparing runs and sweeps (:func:`incomplete_reason`,
+and the SHA-256 of every result file the run wrote. This module is the one reader of that format:
+resuming a run (:func:`is_complete`), comparing runs and sweeps (:func:`incomplete_reason`,
 :func:`load_run`) and the dashboard use it, so "complete" means the same everywhere.
+
+One run at a time owns a run directory (:func:`own`: an exclusive lock on ``run.lock``, which
+names the owner; the kernel releases it when the owner exits, even after ``kill -9``). The config
+hash (:func:`result_config_hash`) covers only what changes results, not :data:`NOT_IN_HASH`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import dataclasses
+import datetime
+import functools
 import hashlib
 import json
 import logging
 import os
+import socket
 import subprocess
+import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +37,7 @@ import yaml
 from sim.config import TargetSpec
 
 DONE_FILE = "done.json"
+LOCK_FILE = "run.lock"
 CONFIG_FILE = "config.yaml"
 KPIS_FILE = "kpis.parquet"
 SEEDS_FILE = "seeds.csv"
@@ -40,8 +51,82 @@ log = logging.getLogger("sim.rundir")
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+NOT_IN_HASH = (
+    "run.workers",
+    "run.progress",
+    "run.plots",
+    "run.lazy_agents",
+    "run.tolerate_failures",
+    "executor",
+    "calibration",
+    "experiment",
+)
+"""Config keys that change no result of ``python -m sim`` (how and where it runs, what else the
+config holds for other commands); a run differing only in these is complete and is not redone.
+Fan charts are drawn from ``kpis.parquet`` when ``run.plots`` asks for missing ones."""
+
+
 class RunDirError(ValueError):
     """A run directory or one of its files cannot be used; the message is one line."""
+
+
+class RunDirBusy(RunDirError):
+    """Another live process owns the run directory."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Ownership
+
+
+def _owner_record() -> dict:
+    return {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv)[:500],
+    }
+
+
+def describe_owner(run_dir: Path) -> str:
+    """Who holds (or last held) the lock of a run directory, as a short phrase."""
+    try:
+        info = json.loads((Path(run_dir) / LOCK_FILE).read_text())
+        return f"pid {info['pid']} on {info['host']} (started {info['started']})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process"
+
+
+@contextlib.contextmanager
+def own(run_dir: Path) -> Iterator[Path]:
+    """Hold the run directory for this process: an exclusive, non-blocking lock on ``run.lock``.
+
+    The lock file names the owner (pid, host, start time, command). The lock is released when the
+    block ends or the process dies in any way; the file stays and names the last owner.
+
+    Raises:
+        RunDirBusy: another live process holds the directory (one line naming it).
+    """
+    import fcntl
+
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise RunDirBusy(
+            f"{run_dir} is in use by {describe_owner(run_dir)}; wait for it to finish or choose "
+            "another hydra.run.dir / hydra.sweep.dir"
+        ) from None
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(_owner_record()).encode())
+        os.fsync(fd)
+        yield run_dir
+    finally:
+        os.close(fd)  # releases the lock
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,8 +169,21 @@ def model_version() -> str:
         return "unknown"
 
 
-def config_text_hash(text: str) -> str:
-    """SHA-256 of a resolved config's YAML text (without the ``# model_version`` header)."""
+def result_config_hash(config: dict) -> str:
+    """SHA-256 of the parts of a resolved config (a plain dict) that change results.
+
+    The keys of :data:`NOT_IN_HASH` are left out; the rest is hashed as canonical JSON (sorted
+    keys), so the hash of a config and of its ``config.yaml`` (read back) are the same.
+    """
+    kept = copy.deepcopy(config)
+    for dotted in NOT_IN_HASH:
+        *parents, leaf = dotted.split(".")
+        node = kept
+        for key in parents:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    text = json.dumps(kept, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -94,25 +192,71 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+CODE_PACKAGES = ("agents", "sim")
+"""Packages whose source makes the results (hashed by :func:`code_digest`)."""
+
+
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """SHA-256 of the model's source (every ``.py`` file of :data:`CODE_PACKAGES`).
+
+    Unlike the git commit, it changes with uncommitted edits too, so results of other code are
+    never taken for complete.
+    """
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for package in CODE_PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            digest.update(path.relative_to(root).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def inputs_digest(paths: Iterable[Path]) -> str:
+    """SHA-256 of the model source and of the given input files (missing files count as empty)."""
+    digest = hashlib.sha256(code_digest().encode())
+    for path in paths:
+        path = Path(path)
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes() if path.is_file() else b"")
+    return digest.hexdigest()
+
+
 def invalidate(run_dir: Path) -> None:
     """Remove ``done.json`` before results are (re)written, so readers never take them as done."""
     (Path(run_dir) / DONE_FILE).unlink(missing_ok=True)
 
 
-def mark_complete(run_dir: Path, digest: str, **info) -> None:
+def mark_complete(
+    run_dir: Path, digest: str, files: Iterable[str] | None = None, **info: object
+) -> None:
     """Write ``done.json`` (atomically, after every result file) with the files' checksums.
 
     Args:
         run_dir: The run directory.
         digest: Hash of the config the results were computed from.
-        **info: Further fields (replicates, failed replicates, seconds, ...).
+        files: Names of the result files this run wrote (default: every result file present).
+        **info: Further fields (``inputs_hash`` of :func:`inputs_digest`, replicates, failed
+            replicates, seconds, ...).
+
+    Raises:
+        RunDirError: ``config.yaml`` on disk is not the config with hash ``digest`` (another
+            run wrote into the directory), so the files cannot be vouched for.
     """
     run_dir = Path(run_dir)
-    files = sorted(
-        p.name
-        for p in run_dir.iterdir()
-        if p.is_file() and p.suffix in RESULT_SUFFIXES and not p.name.startswith(".")
-    )
+    on_disk = recorded_config_hash(run_dir)
+    if on_disk != digest:
+        raise RunDirError(
+            f"{run_dir / CONFIG_FILE} is not the config of these results (hash "
+            f"{str(on_disk)[:12]}, expected {digest[:12]}); not marking the run complete"
+        )
+    if files is None:
+        files = (
+            p.name
+            for p in run_dir.iterdir()
+            if p.is_file() and p.suffix in RESULT_SUFFIXES and not p.name.startswith(".")
+        )
+    files = sorted(set(files))
     record = {
         "config_hash": digest,
         **info,
@@ -147,22 +291,23 @@ def read_done(run_dir: Path) -> dict | None:
 
 
 def recorded_config_hash(run_dir: Path) -> str | None:
-    """Hash of the run's ``config.yaml`` without its ``# model_version`` line (None if absent)."""
+    """:func:`result_config_hash` of the run's ``config.yaml`` (None if absent or unreadable)."""
     try:
-        text = (Path(run_dir) / CONFIG_FILE).read_text()
-    except OSError:
+        config = yaml.load((Path(run_dir) / CONFIG_FILE).read_text(), Loader=_YamlLoader)
+    except (OSError, yaml.YAMLError):
         return None
-    if text.startswith("#"):
-        text = text.partition("\n")[2]
-    return config_text_hash(text)
+    return result_config_hash(config) if isinstance(config, dict) else None
 
 
-def incomplete_reason(run_dir: Path, expected_hash: str | None = None) -> str | None:
+def incomplete_reason(
+    run_dir: Path, expected_hash: str | None = None, expected_inputs: str | None = None
+) -> str | None:
     """Why a run directory does not hold complete, intact results, or None when it does.
 
     Complete means: a readable ``done.json`` (written last), ``kpis.parquet`` present, the hash
     recorded in ``done.json`` equal to the hash of ``config.yaml`` (and to ``expected_hash`` when
-    given, e.g. the config about to be run), and every file matching its recorded checksum.
+    given, e.g. the config about to be run), the recorded inputs hash (model code and region data)
+    equal to ``expected_inputs`` when given, and every file matching its recorded checksum.
     """
     run_dir = Path(run_dir)
     info = read_done(run_dir)
@@ -175,15 +320,17 @@ def incomplete_reason(run_dir: Path, expected_hash: str | None = None) -> str | 
         return f"{DONE_FILE} does not match {CONFIG_FILE} (being recomputed?)"
     if expected_hash is not None and recorded != expected_hash:
         return f"results of another config ({DONE_FILE} hash {str(recorded)[:12]})"
+    if expected_inputs is not None and info.get("inputs_hash") != expected_inputs:
+        return "results of other model code or region data (inputs_hash differs)"
     bad = corrupt_files(run_dir, info.get("files", {}))
     if bad:
         return f"corrupt or missing result files {bad}"
     return None
 
 
-def is_complete(run_dir: Path, digest: str) -> bool:
-    """Whether ``run_dir`` holds complete, intact results of the config with hash ``digest``."""
-    reason = incomplete_reason(run_dir, digest)
+def is_complete(run_dir: Path, digest: str, inputs: str | None = None) -> bool:
+    """Whether ``run_dir`` holds complete, intact results of config ``digest`` (and ``inputs``)."""
+    reason = incomplete_reason(run_dir, digest, inputs)
     if reason and reason.startswith("corrupt"):
         log.warning("%s: %s; recomputing", run_dir, reason)
     return reason is None

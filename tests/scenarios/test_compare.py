@@ -150,7 +150,9 @@ def test_incomplete_jobs_are_skipped_with_a_warning(sweep_dir, tmp_path, capsys)
     # A done.json of another config (left while the job is recomputed) does not count either.
     info = json.loads((stale / "done.json").read_text())
     (stale / "done.json").write_text(json.dumps({**info, "config_hash": "0" * 64}))
-    assert main([str(copy)]) == 0
+    assert main([str(copy)]) == 3  # partial: refused unless allowed (tests/scenarios/)
+    capsys.readouterr()
+    assert main([str(copy), "--allow-partial"]) == 0
     err = capsys.readouterr().err
     assert "warning" in err and incomplete.name in err and stale.name in err
     table = pd.read_parquet(copy / "sweep.parquet")
@@ -180,7 +182,7 @@ def test_pair_mode_refuses_runs_with_different_seeds(sweep_dir, tmp_path, capsys
     seeds = pd.read_csv(other / "seeds.csv")
     seeds["root_seed"] += 1
     seeds.to_csv(other / "seeds.csv", index=False)
-    assert main([str(job_a), str(other)]) == 2
+    assert main([str(job_a), str(other), "--allow-partial"]) == 2  # past the checksum check
     err = capsys.readouterr().err.strip().splitlines()
     # The edited seeds.csv no longer matches the checksum in done.json: a warning, then the refusal.
     assert len(err) == 2 and "seeds.csv" in err[0] and "corrupt" in err[0]

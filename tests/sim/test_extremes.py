@@ -170,15 +170,17 @@ def test_2050_kpi_is_inside_its_plausible_envelope(long_run, kpi):
 
 
 def test_huge_budgets_finish_inside_the_hard_envelope():
+    # Just below the GDP-derived maxima (Changsha 2022 GDP 1.397e12 yuan; larger values are
+    # refused, tests/sim/test_bad_inputs.py).
     huge = [
-        "levers.guidance_fund_yuan_per_year=1e12",
-        "levers.rent_subsidy_yuan_per_year.graduate=1e7",
-        "levers.centre_award_cap_yuan.upgraded=1e12",
+        "levers.guidance_fund_yuan_per_year=2.7e10",
+        "levers.rent_subsidy_yuan_per_year.graduate=1.3e5",
+        "levers.centre_award_cap_yuan.upgraded=1.3e9",
         "levers.centre_award_investment_share=1",
-        "levers.platform_award_yuan.provincial_municipal=1e10",
-        "levers.knowledge_credit_yuan_per_year=1e12",
-        "levers.flagship_investment_yuan_per_year=1e12",
-        "levers.tech_transfer_support_yuan_per_year=1e12",
+        "levers.platform_award_yuan.provincial_municipal=1.3e8",
+        "levers.knowledge_credit_yuan_per_year=2.7e10",
+        "levers.flagship_investment_yuan_per_year=2.7e10",
+        "levers.tech_transfer_support_yuan_per_year=2.7e10",
         "run.people_per_agent=20000",
         "run.horizon=2026",
     ]

@@ -106,6 +106,7 @@ def test_a_failing_replicate_is_reported_and_the_rest_goes_on(tmp_path, monkeypa
             "run.workers=1",
             "run.people_per_agent=5000",
             "run.progress=false",
+            "run.tolerate_failures=true",  # without it the ensemble raises (tests/sim/)
         ]
     )
     res = run_ensemble(cfg)
