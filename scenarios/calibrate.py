@@ -10,9 +10,10 @@ uncertainty of that year's data file) under the region's policy timeline to
 The method (chosen by the twin experiment of ``docs/calibration/twin_experiment.md``) is Bayesian
 emulator-based history matching (:mod:`scenarios.emulation`): waves of simulations over the free
 parameters' prior box (their declared plausible ranges), Gaussian-process emulators of every
-observation, implausibility to rule out space, then an importance-sampled posterior with the
-emulators' censored-Gaussian likelihood. ``calibration.posterior_size`` sets form the posterior that
-every ensemble draws from (one set per replicate); the posterior median is the point estimate.
+observation, implausibility to rule out space, a discrepancy scale estimated from the best run,
+then a posterior sampled on the emulators (tempered SMC) with their censored-Gaussian likelihood.
+``calibration.posterior_size`` sets form the posterior that every ensemble draws from (one set per
+replicate); the posterior median is the point estimate.
 
 The report checks the posterior with the real model (each posterior set replayed once): bands and
 errors per series, the prior-predictive band of wave 1 against every observation, prior vs
@@ -199,7 +200,7 @@ def emulator_settings(cal: CalibrationConfig) -> emulation.Settings:
 def emulate(
     cfg: SimConfig, obs: pd.DataFrame, table: pd.DataFrame, workers: int = 0
 ) -> emulation.Result:
-    """Waves of replays, emulators and the importance-sampled posterior (the engine's run)."""
+    """Waves of replays, emulators and the posterior sampled on them (the engine's run)."""
     cal = cfg.calibration
     names = list(cal.free)
     low, high = prior_box(cfg, names)
@@ -362,7 +363,8 @@ def region_yaml(cfg: SimConfig, names: list[str], best: pd.Series, posterior_nam
     lines = [
         f"# Written by `python -m scenarios.calibrate` on {date.today()}"
         f" (model {model_version()[:12]}).",
-        "# History matching against the observed 2017-2022 series; see docs/calibration/.",
+        f"# Emulator-based calibration against the observed {cfg.calibration.base_year}-"
+        f"{cfg.calibration.end_year} series; see docs/calibration/.",
         "# Do not edit by hand: re-run the calibration with calibration.install=true.",
         "defaults:",
         f"  - {cfg.region.name}",

@@ -20,16 +20,21 @@ Method (Vernon et al. 2010; Andrianakis et al. 2015):
    non-implausible when its ``rank``-th largest implausibility is <= ``cut`` (rank 1 = the
    maximum, the default; rank 2 = the second maximum, which tolerates one badly emulated
    output among many, e.g. > 20 outputs).
-3. **Posterior.** Importance sampling over the final non-implausible candidates (uniform prior
-   restricted to that region, so the weight is the likelihood) with the last wave's emulators:
-   per output a censored Gaussian on the transformed scale with
-   ``Y ~ N(emulator mean, emulator var + simulator var + obs sd^2 + discrepancy sd^2)``:
+3. **Discrepancy scale.** Before the posterior, every discrepancy sd is multiplied by the
+   factor ``lambda >= 1`` at which the simulated run closest to the record has mean squared
+   standardised distance 1 (:func:`discrepancy_scale`; ``Settings.estimate_discrepancy``): the
+   stated discrepancies are a floor, and the model may be as far from the record as its best run
+   demonstrably is. The factor is reported.
+4. **Posterior.** The target is the uniform prior restricted to the non-implausible region times
+   the last wave's emulator likelihood: per output a censored Gaussian on the transformed scale
+   with ``Y ~ N(emulator mean, emulator var + simulator var + obs sd^2 + discrepancy sd^2)``:
    exact -> density, interval -> ``P(low <= Y <= high)``, lower bound -> ``P(Y >= low)``, upper
-   bound -> ``P(Y <= high)``; outputs are independent. With many outputs the likelihood is far
-   narrower than the region, so tempered population Monte Carlo steps on the emulator (no
-   simulations) refine the importance sample (:func:`_importance`). ``posterior_size`` sets are
-   drawn by systematic resampling; the effective sample size (ESS) of the weights is reported
-   and a warning is logged when it is below ``min_ess``.
+   bound -> ``P(Y <= high)``; outputs are independent. It is sampled on the emulator (no
+   simulations) by tempered sequential Monte Carlo with random-walk Metropolis moves
+   (``sampler="smc"``, the default, :func:`_smc`; Del Moral et al. 2006) or by adaptive
+   importance sampling (``sampler="importance"``, :func:`_importance`). ``posterior_size`` sets
+   are drawn by systematic resampling; the effective sample size (for SMC: distinct particles)
+   is reported and a warning is logged when it is below ``min_ess``.
 
 Diagnostics (:func:`diagnostics`): prior range, posterior mean/sd/5-50-95 %, shrinkage
 ``1 - posterior sd / prior sd`` and an ``at_bound`` flag when more than ``BOUND_MASS`` (20 %) of
@@ -521,7 +526,7 @@ class _Screen:
 def history_match(
     prior: Prior, simulate: Simulator, obs: Observations, settings: Settings | None = None
 ) -> Result:
-    """Run the waves, then sample the posterior by importance sampling.
+    """Run the waves, estimate the discrepancy scale, then sample the posterior.
 
     Args:
         prior: Uniform prior box.

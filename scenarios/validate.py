@@ -12,20 +12,24 @@ origin year ``o`` of ``validation.origins``:
    by the region's ``data_file`` pattern, e.g. ``<region>_base_2017.csv``, ``..._2022.csv``) to
    ``o + validation.lead_years``, ``validation.replicates`` replicates, each drawing its
    parameter set from the origin's posterior (written to the run directory and passed as an
-   absolute ``region.posterior_file``). The policy in force is ``levers`` with its start date
-   (default ``enacted_2023`` from 2023 Q3; ``reference_levers`` before it) until a policy
-   timeline exists. Years between the base year and the origin are simulated, not scored.
-   Exogenous drivers: ``validation.exogenous=ex_ante`` (default) removes the observed values
-   after the origin (``region.exogenous.gdp_growth_by_year``, ``listing_window``,
-   ``little_giant_batch``), so replicates draw them from their ranges as a forecaster at the
-   origin would have; ``ex_post`` keeps them (how much of the error the drivers explain).
+   absolute ``region.posterior_file``). The policy in force is the region's policy timeline
+   (``run.policy=timeline``: ``region.policy_timeline``, e.g. the super-deduction steps and the
+   2023 measures from 2023 Q3), the same history the calibration replays; no observation is
+   assimilated (``run.assimilate=false``). Years between the base year and the origin are
+   simulated, not scored. Exogenous drivers: ``validation.exogenous=ex_ante`` (default) removes
+   the observed values after the origin (``region.exogenous.gdp_growth_by_year``,
+   ``listing_window``, ``little_giant_batch``, ``national_key_lab_rounds``), so replicates draw
+   them from their ranges as a forecaster at the origin would have; ``ex_post`` keeps them (how
+   much of the error the drivers explain).
 3. **Score** every observation in ``(o, o + lead_years]`` (:mod:`scenarios.scoring`): inside the
    50 % / 90 % bands, CRPS, interval scores, randomised PIT, and the CRPS of two naive
    forecasters built from the observations up to ``o`` (trend of the last two; persistence).
 
 Writes into the Hydra run directory (atomically): ``scorecard.csv`` (one row per origin and
 observation), ``scorecard_summary.csv`` (per KPI and pooled), ``fans.csv`` (kpi, origin, year,
-p05-p95 for every projected year from the origin), ``observed.csv`` (the observations used),
+p05-p95 for every projected year from the origin), ``target_probabilities.csv`` (P(reached) of
+each target in the window as the model gave it from each origin), ``observed.csv`` (the
+observations used),
 ``pit_histogram.png``, ``fan_<kpi>.png``, ``run.json`` (command, date, machine, seconds) and,
 per origin, ``origin_<o>/`` with the calibration outputs, the posterior and the projected KPIs.
 It runs for any region whose observed file exists (``validation.observed_file``, default
@@ -66,6 +70,7 @@ from sim.observations import load_observed, observed_path
 from sim.posterior import with_params
 from sim.region import CONF_DIR
 from sim.rundir import atomic_write, model_version
+from sim.targets import reachability
 
 log = logging.getLogger("scenarios.validate")
 
@@ -166,9 +171,10 @@ def base_for_origin(region: RegionConfig, origin: int) -> tuple[int, str]:
 def ex_ante(exo: ExogenousConfig, origin: int) -> ExogenousConfig:
     """Exogenous drivers as known at the origin: observed values after it removed.
 
-    Years after the origin of ``gdp_growth_by_year``, ``listing_window`` and
-    ``little_giant_batch`` are dropped, so replicates draw them from their ranges
-    (``gdp_growth``, ``listing_window_later``, ``little_giant_batch_later``).
+    Years after the origin of ``gdp_growth_by_year``, ``listing_window``,
+    ``little_giant_batch`` and ``national_key_lab_rounds`` are dropped, so replicates draw them
+    from their ranges (``gdp_growth``, ``listing_window_later``, ``little_giant_batch_later``,
+    ``national_key_lab_rounds_later``).
     """
 
     def known(values: dict) -> dict:
@@ -179,6 +185,7 @@ def ex_ante(exo: ExogenousConfig, origin: int) -> ExogenousConfig:
         gdp_growth_by_year=known(exo.gdp_growth_by_year),
         listing_window=known(exo.listing_window),
         little_giant_batch=known(exo.little_giant_batch),
+        national_key_lab_rounds=known(exo.national_key_lab_rounds),
     )
 
 
@@ -202,13 +209,12 @@ def calibrate_origin(
 
     Returns:
         ``calibrate``'s tables plus ``posterior_file`` (absolute path of the posterior CSV),
-        ``best`` (the point estimate) and ``observations`` (the points fitted).
+        ``best`` (the posterior median) and ``observations`` (the points fitted).
     """
     cfg_o = calibration_config(cfg, origin)
     obs = load_observations(cfg_o.calibration, observed=observations_at(observed, origin))
     res = calibrate(cfg_o, out_dir, workers, obs=obs)
     res["posterior_file"] = (out_dir / f"{cfg.calibration.output_region}_posterior.csv").resolve()
-    res["best"] = res["points"].iloc[0][list(cfg.calibration.free)]
     res["observations"] = obs
     return res
 
@@ -219,7 +225,8 @@ def projection_config(
     """The projection from an origin: base-year file, horizon, posterior, exogenous drivers.
 
     Args:
-        cfg: The validated config (``levers`` is the policy in force, ``validation.*`` sizes).
+        cfg: The validated config (the region's policy timeline is the policy in force,
+            ``validation.*`` sizes).
         origin: The origin year.
         posterior_file: The origin's posterior (absolute path).
         best: The origin's point estimate of the free parameters (used where no draw applies).
@@ -244,6 +251,8 @@ def projection_config(
         people_per_agent=val.people_per_agent,
         parameter_uncertainty=True,
         plots=False,
+        policy="timeline",
+        assimilate=False,
     )
     out = replace(cfg, region=region, run=run, mode="backtest")
     if best is not None:
@@ -296,6 +305,21 @@ def score_origin(
     out["trend"] = trend
     out["persistence"] = persistence
     out["members"] = ens.shape[1]
+    return out
+
+
+def target_probabilities(pcfg: SimConfig, kpis: pd.DataFrame, origin: int) -> pd.DataFrame:
+    """P(reached) of every target in the scored window, as the model gave it from ``origin``.
+
+    ``make run`` prints these beside the reported outcome (the region's ``track_record_file``).
+    """
+    window = [t for t in pcfg.targets.targets if origin < t.year <= pcfg.run.horizon]
+    reach = reachability(kpis, window)
+    columns = ["target", "year", "threshold", "probability", "ci_low", "ci_high", "replicates"]
+    if reach.empty:
+        return pd.DataFrame(columns=["origin", *columns])
+    out = reach[columns].copy()
+    out.insert(0, "origin", origin)
     return out
 
 
@@ -427,7 +451,7 @@ def run_validation(
     for origin in origins:  # refuse a missing base-year file before any work
         base_for_origin(cfg.region, origin)
     wanted = sorted(set(observed.kpi))
-    cards, fans, seconds = [], [], {}
+    cards, fans, probs, seconds = [], [], [], {}
     for origin in origins:
         t0 = time.perf_counter()
         odir = out_dir / f"origin_{origin}"
@@ -436,7 +460,7 @@ def run_validation(
         pcfg = projection_config(cfg, origin, cal["posterior_file"], cal["best"])
         print(
             f"origin {origin}: {len(cal['posterior'])} parameter sets from "
-            f"{len(cal['observations'])} observations; projecting {pcfg.levers.name} from "
+            f"{len(cal['observations'])} observations; projecting the policy timeline from "
             f"{pcfg.region.base_year} to {pcfg.run.horizon} ({pcfg.run.replicates} replicates)",
             flush=True,
         )
@@ -449,6 +473,7 @@ def run_validation(
         card["base_year"] = pcfg.region.base_year
         cards.append(card)
         fans.append(fan_table(result.kpis, origin, wanted))
+        probs.append(target_probabilities(pcfg, result.kpis, origin))
         seconds[origin] = round(time.perf_counter() - t0, 1)
         print(f"origin {origin}: {len(card)} points scored in {seconds[origin]} s", flush=True)
     if not any(len(c) for c in cards):
@@ -461,6 +486,7 @@ def run_validation(
     _csv(scorecard, out_dir / "scorecard.csv")
     _csv(summary, out_dir / "scorecard_summary.csv")
     _csv(fan_frame, out_dir / "fans.csv")
+    _csv(pd.concat(probs, ignore_index=True), out_dir / "target_probabilities.csv")
     _csv(observed.assign(region=cfg.region.name), out_dir / "observed.csv")
     if val.plots:
         _save(pit_figure(scorecard), out_dir / "pit_histogram.png")
@@ -484,8 +510,9 @@ def run_validation(
         "replicates": val.replicates,
         "people_per_agent": val.people_per_agent,
         "exogenous": val.exogenous,
-        "levers": cfg.levers.name,
-        "reference_levers": cfg.reference_levers.name,
+        "policy": [
+            f"{p.start_year}Q{p.start_quarter}: {p.label}" for p in cfg.region.policy_timeline
+        ],
         "points": len(scorecard),
         "model_version": model_version(),
         "machine": {
@@ -537,7 +564,7 @@ def main(dcfg: DictConfig) -> None:
     val = cfg.validation
     print(
         f"back-test of region {cfg.region.name}: origins {sorted(set(val.origins))}, "
-        f"{val.lead_years} years ahead, levers={cfg.levers.name}, exogenous {val.exogenous}, "
+        f"{val.lead_years} years ahead, the policy timeline, exogenous {val.exogenous}, "
         f"{len(observed)} observations -> {out_dir}",
         flush=True,
     )

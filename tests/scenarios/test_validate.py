@@ -28,7 +28,7 @@ TINY = [
     "validation=quick",
     "calibration.samples=6",
     "calibration.posterior_size=3",
-    "calibration.posterior_min=3",
+    "calibration.check_sets=2",
 ]
 
 
@@ -58,13 +58,16 @@ def test_no_later_observation_reaches_an_origins_calibration(cfg, observed, tmp_
     later = _scaled(observed, "high_tech_enterprises", 2022, 10.0)  # a later point x 10 ...
     later = later[~((later.kpi == "gdp") & (later.year == 2023))]  # ... and one dropped
     again = calibrate_origin(cfg, later, origin, tmp_path / "later", workers=1)
-    for name in ("changsha_calibrated_posterior.csv", "samples.csv"):
+    for name in ("changsha_calibrated_posterior.csv", "runs.csv", "observations.csv"):
         assert (tmp_path / "base" / name).read_bytes() == (tmp_path / "later" / name).read_bytes()
     # control: the same perturbation of a point up to the origin does change the calibration
     earlier = _scaled(observed, "high_tech_enterprises", 2020, 10.0)
     calibrate_origin(cfg, earlier, origin, tmp_path / "earlier", workers=1)
-    samples = [pd.read_csv(tmp_path / d / "samples.csv") for d in ("base", "earlier")]
-    assert not samples[0]["distance"].equals(samples[1]["distance"])
+    posts = [
+        (tmp_path / d / "changsha_calibrated_posterior.csv").read_bytes()
+        for d in ("base", "earlier")
+    ]
+    assert posts[0] != posts[1]
     assert again["posterior_file"].is_absolute()
 
 
@@ -80,12 +83,14 @@ def test_projection_starts_from_the_latest_base_file_with_drivers_known_at_the_o
     exo = ex_ante(cfg.region.exogenous, 2020)
     assert max(exo.gdp_growth_by_year) == 2020 and max(exo.listing_window) == 2020
     assert max(exo.little_giant_batch) == 2020
+    assert not exo.national_key_lab_rounds  # the 2023 round is not known in 2020
+    assert ex_ante(cfg.region.exogenous, 2023).national_key_lab_rounds == {2023: 1.0}
     post = observed_path("changsha_calibrated_posterior.csv")
     p = projection_config(cfg, 2021, post)
     assert (p.region.base_year, p.run.horizon, p.mode) == (2017, 2024, "backtest")
     assert Path(p.region.posterior_file).is_absolute() and p.run.parameter_uncertainty
     assert max(p.region.exogenous.listing_window) == 2021
-    assert (p.levers.name, p.levers.start_year, p.levers.start_quarter) == ("enacted_2023", 2023, 3)
+    assert p.run.policy == "timeline" and not p.run.assimilate  # history as it was, unconditioned
     ex_post = load_config([*TINY, "validation.exogenous=ex_post"])
     assert projection_config(ex_post, 2021, post).region.exogenous == cfg.region.exogenous
 
@@ -177,3 +182,12 @@ def test_quick_validate_run_writes_fans_figures_and_its_record(quick_run):
         assert (out / f"origin_{o}" / "changsha_calibrated_posterior.csv").exists()
         assert (out / f"origin_{o}" / "kpis.parquet").exists()
     assert not list(out.glob("**/.*.tmp"))  # atomic writes leave no partial files
+    probs = pd.read_csv(out / "target_probabilities.csv")
+    assert set(probs.origin) == {2021, 2022}
+    assert (probs.year > probs.origin).all() and (probs.year <= probs.origin + 3).all()
+    assert set(probs[probs.origin == 2022].target) >= {"platforms", "listed", "little_giants"}
+    assert probs.probability.between(0, 1).all() and (probs.ci_low <= probs.probability).all()
+    kpis = pd.read_parquet(out / "origin_2022" / "kpis.parquet")
+    listed = kpis[(kpis.kpi == "listed") & (kpis.year == 2025)].value
+    row = probs[(probs.origin == 2022) & (probs.target == "listed") & (probs.year == 2025)]
+    assert row.probability.iloc[0] == pytest.approx((listed >= 100).mean())
