@@ -95,7 +95,8 @@ def test_calibrate_cli_writes_report_without_touching_conf(tmp_path):
     post = pd.read_csv(out / "changsha_calibrated_posterior.csv")
     assert len(post) == 3 and list(post.columns) == list(load_config().calibration.free)
     waves = pd.read_csv(out / "waves.csv")
-    assert waves.wave.tolist() == [1, 2] and waves.simulations.tolist()[0] == 6
+    # two waves of simulations (6 + 12 points), then the final screening row (no simulation)
+    assert waves.wave.tolist() == [1, 2, 3] and waves.simulations.tolist() == [6, 12, 0]
     assert f"{waves.simulations.sum()} simulations" in proc.stdout
     text = (out / "changsha_calibrated.yaml").read_text()
     assert "defaults:" in text and "posterior_file: changsha_calibrated_posterior.csv" in text

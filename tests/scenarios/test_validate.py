@@ -154,8 +154,10 @@ def test_quick_validate_run_writes_a_scorecard_of_every_observation_in_the_windo
     assert len(far) == 2 and not far.in90.any() and not far.in50.any()
     trivial = card[(card.kpi == TRIVIAL["kpi"]) & (card.year == 2024)]
     assert trivial.in90.all() and (trivial.kind == "lower").all()
-    no_history = card[card.kpi == "platforms"]  # no platform count is observed before 2023
+    platforms = card[card.kpi == "platforms"]  # first observed in 2022 (a range)
+    no_history = platforms[platforms.origin == 2021]
     assert len(no_history) and no_history.crps_trend.isna().all()
+    assert platforms[platforms.origin == 2022].crps_persistence.notna().all()
     summary = pd.read_csv(out / "scorecard_summary.csv").set_index("kpi")
     assert summary.index[-1] == "pooled" and summary.loc["pooled", "points"] == len(card)
     assert summary.drop("pooled").points.sum() == len(card)
@@ -183,7 +185,7 @@ def test_quick_validate_run_writes_fans_figures_and_its_record(quick_run):
         assert (out / f"origin_{o}" / "kpis.parquet").exists()
     assert not list(out.glob("**/.*.tmp"))  # atomic writes leave no partial files
     probs = pd.read_csv(out / "target_probabilities.csv")
-    assert set(probs.origin) == {2021, 2022}
+    assert set(probs.origin) == {2022}  # from 2021 the window ends in 2024: no target year
     assert (probs.year > probs.origin).all() and (probs.year <= probs.origin + 3).all()
     assert set(probs[probs.origin == 2022].target) >= {"platforms", "listed", "little_giants"}
     assert probs.probability.between(0, 1).all() and (probs.ci_low <= probs.probability).all()
