@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from datetime import date
@@ -382,6 +383,129 @@ def region_yaml(cfg: SimConfig, names: list[str], best: pd.Series, posterior_nam
     return "\n".join(lines) + "\n"
 
 
+def _md_table(frame: pd.DataFrame) -> str:
+    """A frame as a Markdown table (values already formatted)."""
+    head = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *rows])
+
+
+def _g(x: float) -> str:
+    return f"{x:.4g}" if np.isfinite(x) else ("+inf" if x > 0 else "-inf")
+
+
+def report_markdown(
+    cfg: SimConfig,
+    result: emulation.Result,
+    errors: pd.DataFrame,
+    summary: pd.DataFrame,
+    seconds: float,
+    workers: int,
+) -> str:
+    """The calibration report (``report.md``; ``docs/calibration/report.md`` is a copy of one).
+
+    Settings, waves, the discrepancy scale, the posterior's size, the fit per series and per
+    observation, and the prior vs posterior of every free parameter with bound flags.
+    """
+    cal = cfg.calibration
+    diag = result.diagnostics()
+    waves = result.waves
+    flagged = diag[diag["at_bound"].astype(str) != ""]
+    lines = [
+        f"# Calibration report ({cfg.region.name}, {cal.base_year}-{cal.end_year})",
+        "",
+        f"Written by `python -m scenarios.calibrate` on {date.today()} (model "
+        f"{model_version()[:12]}): {len(cal.free)} free parameters, {len(errors)} observations, "
+        f"{cal.waves} waves ({cal.samples} + {cal.wave_size} x {cal.waves - 1} points x "
+        f"{cal.replicates} seed), {result.simulations} replays from {cal.base_year} at "
+        f"{cal.people_per_agent} people per talent agent, plus {errors.attrs.get('sets', '')} "
+        f"posterior replays for the fit; {seconds / 60:.1f} min with {workers or 'all'} "
+        f"worker(s) on {multiprocessing.cpu_count()} cores.",
+        "",
+        "## Waves",
+        "",
+        "Share of the candidates that are not implausible, within the search box of the wave and "
+        "as a share of the prior volume; the last row is the final screening for the posterior.",
+        "",
+        _md_table(
+            waves.assign(
+                nroy_share_box=waves.nroy_share_box.map(lambda x: f"{x:.3g}"),
+                nroy_share_prior=waves.nroy_share_prior.map(lambda x: f"{x:.3g}"),
+            )
+        ),
+        "",
+        f"Discrepancy scale: {result.discrepancy_scale:.3g} (1 = the stated discrepancies already "
+        "cover the best run's misfit). Posterior: "
+        f"{len(result.posterior)} sets resampled from {result.ess:.0f} distinct SMC particles.",
+        "",
+        "## Fit per series",
+        "",
+        "Posterior replays with the real model: mean absolute error of the median, and the "
+        "share of observations whose interval, widened by two noise sd (observation and "
+        "discrepancy), overlaps the simulated 5-95 % band.",
+        "",
+        _md_table(
+            summary.assign(
+                mape_pct=summary.mape_pct.map(lambda x: f"{x:.1f} %"),
+                in_band_share=summary.in_band_share.map(lambda x: f"{x:.0%}"),
+            )
+        ),
+        "",
+        "## Per observation",
+        "",
+        _md_table(
+            pd.DataFrame(
+                {
+                    "series": errors.kpi,
+                    "year": errors.year,
+                    "kind": errors.kind,
+                    "observed": [
+                        _g(v) if k == "exact" else f"{_g(lo)} to {_g(hi)}"
+                        for v, lo, hi, k in zip(
+                            errors.value, errors.low, errors.high, errors.kind, strict=True
+                        )
+                    ],
+                    "p05": errors.p05.map(_g),
+                    "p50": errors.p50.map(_g),
+                    "p95": errors.p95.map(_g),
+                    "error of median": errors.error_pct.map(lambda x: f"{x:+.1f} %"),
+                    "in band": errors.in_band.map({True: "yes", False: "no"}),
+                }
+            )
+        ),
+        "",
+        "## Parameters: prior and posterior",
+        "",
+        "Shrinkage is 1 - posterior sd / prior sd; `at bound` flags more than 20 % of the "
+        "posterior within 2 % of the range from a bound.",
+        "",
+        _md_table(
+            pd.DataFrame(
+                {
+                    "parameter": diag.parameter.map(lambda n: f"`{n}`"),
+                    "prior": [
+                        f"{_g(lo)} to {_g(hi)}"
+                        for lo, hi in zip(diag.prior_low, diag.prior_high, strict=True)
+                    ],
+                    "posterior median": diag.q50.map(_g),
+                    "5-95 %": [
+                        f"{_g(lo)} to {_g(hi)}" for lo, hi in zip(diag.q05, diag.q95, strict=True)
+                    ],
+                    "shrinkage": diag.shrinkage.map(lambda x: f"{x:.2f}"),
+                    "at bound": diag.at_bound.astype(str),
+                }
+            )
+        ),
+        "",
+        "Parameters piled against a bound: "
+        + (", ".join(f"`{r.parameter}` ({r.at_bound})" for r in flagged.itertuples()) or "none")
+        + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def _yaml_tree(tree: dict, indent: int) -> list[str]:
     out = []
     for key, value in tree.items():
@@ -405,6 +529,7 @@ def calibrate(
         Tables by name (``posterior``, ``diagnostics``, ``errors``, ``summary``, ``bands``,
         ``prior_predictive``, ``runs``, ``waves``) and ``best`` (the posterior median).
     """
+    start = time.perf_counter()
     cal = cfg.calibration
     names = list(cal.free)
     obs = load_observations(cal) if obs is None else obs
@@ -414,6 +539,7 @@ def calibrate(
     best = posterior.median()
     check = posterior.drop_duplicates().head(cal.check_sets)
     errors, bands = fit_table(cfg, names, check, table, workers)
+    errors.attrs["sets"] = len(check)
     summary = series_errors(errors)
     prior = prior_predictive(result, table)
     posterior_name = f"{cal.output_region}_posterior.csv"
@@ -433,6 +559,9 @@ def calibrate(
         errors, bands, out_dir / "fit_report.png", f"Posterior fit {years} ({len(check)} sets)"
     )
     plot_prior_predictive(prior, out_dir / "prior_predictive.png")
+    seconds = time.perf_counter() - start
+    report = report_markdown(cfg, result, errors, summary, seconds, workers)
+    atomic_write(out_dir / "report.md", lambda p: p.write_text(report))
     if cal.install:
         region_dir = CONF_DIR / "region"
         atomic_write(region_dir / f"{cal.output_region}.yaml", lambda p: p.write_text(text))
@@ -449,6 +578,7 @@ def calibrate(
         "waves": result.waves,
         "ess": result.ess,
         "simulations": result.simulations,
+        "seconds": seconds,
     }
 
 

@@ -98,6 +98,10 @@ def test_calibrate_cli_writes_report_without_touching_conf(tmp_path):
     # two waves of simulations (6 + 12 points), then the final screening row (no simulation)
     assert waves.wave.tolist() == [1, 2, 3] and waves.simulations.tolist() == [6, 12, 0]
     assert f"{waves.simulations.sum()} simulations" in proc.stdout
+    report = (out / "report.md").read_text()
+    assert "18 replays from 2017" in report and "## Fit per series" in report
+    for name in load_config().calibration.free:
+        assert f"`{name}`" in report, name
     text = (out / "changsha_calibrated.yaml").read_text()
     assert "defaults:" in text and "posterior_file: changsha_calibrated_posterior.csv" in text
     summary = pd.read_csv(out / "fit_summary.csv")
