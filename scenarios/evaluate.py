@@ -36,7 +36,12 @@ def parse_targets(cfg: SimConfig, specs: list[str]) -> list[TargetSpec]:
 
 
 def experiment_config(overrides: list[str] | tuple[str, ...] = ()) -> SimConfig:
-    """The base config of an experiment: run settings taken from ``experiment.*``."""
+    """The base config of an experiment: run settings taken from ``experiment.*``.
+
+    Experiments compare settings under common random numbers, so none is conditioned on the
+    observations (``run.assimilate=false``): only settings equal to the policy timeline could be,
+    and the comparison would mix the conditioning with the levers' effects.
+    """
     cfg = load_config(list(overrides))
     exp = cfg.experiment
     run = replace(
@@ -46,6 +51,7 @@ def experiment_config(overrides: list[str] | tuple[str, ...] = ()) -> SimConfig:
         horizon=exp.horizon,
         progress=False,
         plots=False,
+        assimilate=False,
     )
     return check(replace(cfg, run=run))
 

@@ -23,22 +23,27 @@ import time
 from pathlib import Path
 
 import hydra
+import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from sim import assimilation
 from sim.charts import chart_names
 from sim.compose import check_override_keys, register_schema
 from sim.config import ConfigError, SimConfig, to_sim_config
 from sim.ensemble import EnsembleResult, ReplicatesFailed, default_workers, run_ensemble
 from sim.executors import make_executor, shutdown_pools
+from sim.observations import load_observed, observed_path
 from sim.outputs import (
     BACKTEST_FILES,
     PROJECT_FILES,
     config_hash,
     inputs_hash,
     mark_run_complete,
+    write_assimilation,
     write_backtest,
+    write_outcomes,
     write_results,
 )
 from sim.region import load_base_state
@@ -52,7 +57,7 @@ from sim.rundir import (
     read_done,
     read_kpis,
 )
-from sim.targets import format_table
+from sim.targets import format_outcomes, format_table, observed_outcomes, read_track_record
 
 log = logging.getLogger("sim")
 BACKTEST_SHOWN = ("rd_expenditure", "high_tech_enterprises", "listed", "little_giants", "talent")
@@ -102,6 +107,8 @@ def main(dcfg: DictConfig) -> None:
     try:
         cfg = to_sim_config(dcfg)
         load_base_state(cfg.region)
+        region_observations(cfg)
+        track_record(cfg)
     except ConfigError as err:
         refuse(err)
     out_dir = Path(HydraConfig.get().runtime.output_dir)
@@ -128,6 +135,9 @@ def run_job(cfg: SimConfig, out_dir: Path) -> None:
         f"levers={cfg.levers.name} region={cfg.region.name} replicates={cfg.run.replicates} "
         f"-> {out_dir}"
     )
+    skipped = assimilation.skip_reason(cfg, region_observations(cfg))
+    if cfg.run.assimilate and skipped:
+        print(f"assimilation skipped: {skipped}")
     start = time.perf_counter()
     try:
         result = run_ensemble(cfg, executor=executor)
@@ -169,14 +179,86 @@ def write(cfg: SimConfig, out_dir: Path, result: EnsembleResult) -> list[str]:
         print("median projections (backtest.csv has p05/p50/p95 for every KPI):")
         print(wide.round(1).to_string())
         return list(BACKTEST_FILES)
+    if result.assimilation is not None:
+        print(result.assimilation.summary())
     tables = write_results(out_dir, cfg, result)
-    files = list(PROJECT_FILES)
+    files = [*PROJECT_FILES, *write_assimilation(out_dir, result)]
+    observed = region_observations(cfg)
     if cfg.run.plots:
         from sim.charts import fan_charts
 
-        files += [p.name for p in fan_charts(result.kpis, cfg.targets.targets, out_dir)]
-    print(format_table(tables["reachability"]))
+        charts = fan_charts(result.kpis, cfg.targets.targets, out_dir, observed)
+        files += [p.name for p in charts]
+    through = None if observed is None or observed.empty else int(observed.year.max())
+    print(format_table(tables["reachability"], through, outlook_note(cfg, result)))
+    if through is not None:
+        files += report_outcomes(cfg, out_dir, observed)
     return files
+
+
+def outlook_note(cfg: SimConfig, result: EnsembleResult) -> str:
+    """What the outlook's P(reached) is conditioned on (the reachability table's outlook line)."""
+    plan = result.assimilation
+    if plan is not None:
+        note = f"; {plan.note}" if plan.note else ""
+        return (
+            f"P(reached) conditioned on the observations through {plan.last_year} "
+            f"({len(plan.observations)} assimilated, {plan.ess:.2f} effective paths per "
+            f"replicate{note})"
+        )
+    reason = assimilation.skip_reason(cfg, region_observations(cfg)) or "?"
+    return (
+        f"P(reached) projected from the {cfg.region.base_year} base year, not conditioned on "
+        f"later observations ({reason})"
+    )
+
+
+def report_outcomes(cfg: SimConfig, out_dir: Path, observed: pd.DataFrame) -> list[str]:
+    """Print the reported targets beside the model's P from the base-year origin; write them.
+
+    Returns:
+        ``["outcomes.csv"]``, or ``[]`` when no target falls in a reported year.
+    """
+    origin = cfg.region.base_year
+    record = track_record(cfg)
+    outcomes = observed_outcomes(cfg.targets.targets, observed, record, origin)
+    if outcomes.empty:
+        return []
+    print(f"\nReported outcomes ({Path(cfg.region.observed_file).name}):")
+    print(format_outcomes(outcomes, origin))
+    if record is None:
+        where = cfg.region.track_record_file or "region.track_record_file (not set)"
+        print(
+            f"P from {origin}: n/a until {where} exists; `python -m scenarios.validate` "
+            "writes it (target_probabilities.csv of the validation run)"
+        )
+    elif outcomes["p_from_origin"].isna().all():
+        print(f"P from {origin}: n/a; {cfg.region.track_record_file} has no origin {origin} rows")
+    return [write_outcomes(out_dir, outcomes)]
+
+
+def region_observations(cfg: SimConfig) -> pd.DataFrame | None:
+    """The region's observations, or None when ``region.observed_file`` is empty.
+
+    Raises:
+        ConfigError: the observed file is missing or malformed (one line).
+    """
+    if not cfg.region.observed_file:
+        return None
+    return load_observed(observed_path(cfg.region.observed_file))
+
+
+def track_record(cfg: SimConfig) -> pd.DataFrame | None:
+    """The region's back-test probabilities, or None when its track-record file does not exist.
+
+    Only the region's own ``region.track_record_file`` is read, never another region's.
+
+    Raises:
+        ConfigError: the file exists but is malformed (one line).
+    """
+    name = cfg.region.track_record_file
+    path = observed_path(name) if name else None
+    return read_track_record(path) if path is not None and path.is_file() else None
 
 
 def complete_charts(cfg: SimConfig, out_dir: Path) -> list[str]:
@@ -194,7 +276,8 @@ def complete_charts(cfg: SimConfig, out_dir: Path) -> list[str]:
     from sim.charts import fan_charts
 
     kpis = read_kpis(out_dir / "kpis.parquet")
-    fan_charts(kpis, [t for t in cfg.targets.targets if f"fan_{t.id}.png" in missing], out_dir)
+    wanted_targets = [t for t in cfg.targets.targets if f"fan_{t.id}.png" in missing]
+    fan_charts(kpis, wanted_targets, out_dir, region_observations(cfg))
     extra = {k: v for k, v in info.items() if k not in ("config_hash", "files", "model_version")}
     mark_complete(out_dir, info["config_hash"], [*recorded, *missing], **extra)
     return missing

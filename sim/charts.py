@@ -1,4 +1,9 @@
-"""Plots of ensemble results: fan charts of KPIs with the target marked (written atomically)."""
+"""Plots of ensemble results: fan charts of KPIs with the targets and observations marked.
+
+Charts are written atomically. Observations (``sim.observations.load_observed``) are drawn by
+their kind: exact figures as dots, ranges as bars, lower and upper bounds as triangles pointing
+up and down.
+"""
 
 from __future__ import annotations
 
@@ -43,10 +48,35 @@ def mark_targets(
         )
 
 
+def draw_observed(ax, observed: pd.DataFrame) -> None:
+    """Observations of one KPI: exact as dots, ranges as bars, bounds as triangles.
+
+    Args:
+        ax: Matplotlib axes.
+        observed: Tidy observations (``year, value, low, high, kind``) of the plotted KPI.
+    """
+    style = {"color": "black", "zorder": 6}
+    exact = observed[observed.kind == "exact"]
+    if len(exact):
+        ax.scatter(exact.year, exact.value, s=22, label="observed", **style)
+    ranges = observed[observed.kind == "range"]
+    if len(ranges):
+        ax.vlines(ranges.year, ranges.low, ranges.high, lw=2.2, label="observed range", **style)
+    for kind, marker, label in (("lower", "^", "lower bound"), ("upper", "v", "upper bound")):
+        sel = observed[observed.kind == kind]
+        if len(sel):
+            ax.scatter(sel.year, sel.value, marker=marker, s=40, label=label, **style)
+
+
 def fan_chart(
-    kpis: pd.DataFrame, kpi: str, targets: list[TargetSpec], path: Path, title: str = ""
+    kpis: pd.DataFrame,
+    kpi: str,
+    targets: list[TargetSpec],
+    path: Path,
+    title: str = "",
+    observed: pd.DataFrame | None = None,
 ) -> Path:
-    """Median and 5-95 % / 25-75 % bands of one KPI over years, thresholds marked.
+    """Median and 5-95 % / 25-75 % bands of one KPI over years, thresholds and observations.
 
     Args:
         kpis: Tidy KPIs (replicate, year, kpi, value).
@@ -54,6 +84,7 @@ def fan_chart(
         targets: Targets on this KPI (each drawn as a marker at its year and threshold).
         path: PNG file to write.
         title: Figure title (default: the KPI id).
+        observed: The region's observations (those of ``kpi`` within the fan's years are drawn).
 
     Returns:
         The path written.
@@ -73,6 +104,9 @@ def fan_chart(
         )
     ax.plot(q.index, q[0.5], color="tab:blue", lw=2, label="median")
     mark_targets(ax, targets)
+    if observed is not None:
+        years = observed.year.between(q.index.min(), q.index.max())
+        draw_observed(ax, observed[(observed.kpi == kpi) & years])
     ax.set_title(title or kpi)
     ax.set_xlabel("year")
     ax.set_ylabel(KPI_UNITS.get(kpi, ""))
@@ -98,10 +132,23 @@ def chart_names(targets: list[TargetSpec]) -> list[str]:
     return [f"fan_{tid}.png" for tid in _by_id(targets)]
 
 
-def fan_charts(kpis: pd.DataFrame, targets: list[TargetSpec], out_dir: Path) -> list[Path]:
-    """One fan chart per target id (all years of that target on one chart)."""
+def fan_charts(
+    kpis: pd.DataFrame,
+    targets: list[TargetSpec],
+    out_dir: Path,
+    observed: pd.DataFrame | None = None,
+) -> list[Path]:
+    """One fan chart per target id (all years of that target on one chart).
+
+    Args:
+        kpis: Tidy KPIs (replicate, year, kpi, value).
+        targets: Targets to chart.
+        out_dir: Directory of the ``fan_<target>.png`` files.
+        observed: The region's observations, drawn on the fan of their KPI (None: none drawn).
+    """
     paths = []
     for tid, ts in _by_id(targets).items():
         label = ts[0].label or tid
-        paths.append(fan_chart(kpis, ts[0].kpi, ts, Path(out_dir) / f"fan_{tid}.png", title=label))
+        path = Path(out_dir) / f"fan_{tid}.png"
+        paths.append(fan_chart(kpis, ts[0].kpi, ts, path, title=label, observed=observed))
     return paths

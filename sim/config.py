@@ -71,6 +71,9 @@ class RegionConfig:
     base_state: str = "value"
     posterior_file: str = ""
     observed_file: str = ""
+    track_record_file: str = ""
+    """Back-test probabilities (``origin, target, year, probability, ci_low, ci_high,
+    replicates``; written by ``python -m scenarios.validate``), shown beside reported outcomes."""
     policy_timeline: list[PolicyPeriod] = field(default_factory=list)
     population: PopulationConfig = field(default_factory=PopulationConfig)
     exogenous: ExogenousConfig = field(default_factory=ExogenousConfig)
@@ -127,8 +130,10 @@ class RunConfig:
     :mod:`sim.assimilation`)."""
     assimilate_until: int = 9999
     """Last year of observations assimilated (also never past the scenario's divergence)."""
-    assimilation_pool: int = 400
-    """Particles run to the assimilation year before ``replicates`` are resampled."""
+    assimilation_paths: int = 4
+    """Candidate paths per replicate run to the assimilation year: each replicate keeps its
+    posterior parameter set and continues from one of its paths chosen by the likelihood of the
+    observations (:mod:`sim.assimilation`)."""
     tolerate_failures: bool = False
 
 
@@ -481,6 +486,8 @@ def check_keys(node: Any, tp: Any = None, path: tuple[str, ...] = ()) -> None:
 MAX_REPLICATES = 10_000
 """Largest ensemble of one run: every replicate's tables are held in memory until written (about
 50 kB each); larger ensembles are several runs with different ``run.seed``."""
+MAX_ASSIMILATION_PATHS = 64
+"""Most candidate paths per replicate (``run.assimilation_paths``)."""
 WORKERS_PER_CORE = 8
 """``run.workers`` may be at most this many local processes per core (each holds a population)."""
 POSITIVE = (
@@ -537,11 +544,15 @@ def _check_money(levers: LeverConfig, where: str, gdp: float, region: RegionConf
 
 
 def _check_timing(cfg: SimConfig) -> None:
-    """The scenario's start lies within the simulated years (unless it is the base policy)."""
+    """The scenario's start lies within the simulated years (unless it is not what runs).
+
+    Skipped when the base-year policy is the scenario or the policy timeline runs throughout
+    (``run.policy=timeline``, e.g. calibration and back-tests): the scenario's levers never apply.
+    """
     first, last = cfg.region.base_year + 1, cfg.run.horizon
     lv = cfg.levers
-    if lv == cfg.reference_levers:
-        return  # the base-year policy throughout (e.g. calibration): its start changes nothing
+    if lv == cfg.reference_levers or cfg.run.policy == "timeline":
+        return  # the scenario is not what runs: its start changes nothing
     if not first <= lv.start_year <= last:
         raise ConfigError(
             f"levers.start_year={lv.start_year} must be within the simulated years {first}-{last} "
@@ -589,6 +600,17 @@ def _check_run(cfg: SimConfig) -> None:
         raise ConfigError(
             f"run.workers={run.workers} is more than {WORKERS_PER_CORE} processes per core "
             f"({cores} cores here); allowed: 0 (all cores) to {WORKERS_PER_CORE * cores}"
+        )
+    if not 1 <= run.assimilation_paths <= MAX_ASSIMILATION_PATHS:
+        raise ConfigError(
+            f"run.assimilation_paths={run.assimilation_paths} must be in "
+            f"[1, {MAX_ASSIMILATION_PATHS}] (candidate paths per replicate)"
+        )
+    if run.assimilate and run.assimilation_paths * run.replicates > MAX_REPLICATES:
+        raise ConfigError(
+            f"run.assimilation_paths x run.replicates = "
+            f"{run.assimilation_paths * run.replicates} is above {MAX_REPLICATES} pool particles; "
+            "lower one of them or set run.assimilate=false"
         )
     if cfg.executor.ray_connect_timeout_s <= 0:
         raise ConfigError(

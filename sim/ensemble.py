@@ -20,7 +20,6 @@ from sim import assimilation, posterior
 from sim.assimilation import Assimilation
 from sim.config import KPI_IDS, SimConfig
 from sim.executors import LocalExecutor, RayExecutor, SlurmExecutor, make_executor
-from sim.likelihood import effective_sample_size
 from sim.model import InnovationModel
 
 Executor = LocalExecutor | RayExecutor | SlurmExecutor
@@ -97,11 +96,15 @@ class ReplicatesFailed(RuntimeError):
 
 @dataclass(frozen=True)
 class Continuation:
-    """Replicate ``parent``'s path to the end of ``year``, then streams from ``seed``."""
+    """Replicate ``parent``'s path to the end of ``year``, then streams from ``seed``.
+
+    ``param_source`` is the replicate index whose posterior draw the path uses (-1: ``parent``).
+    """
 
     parent: int
     year: int
-    seed: np.random.SeedSequence
+    seed: np.random.SeedSequence | None = None
+    param_source: int = -1
 
 
 def run_replicate(
@@ -117,13 +120,22 @@ def run_replicate(
     """
     source = replicate if continuation is None else continuation.parent
     seed = replicate_seed(cfg.run.seed, source)
+    drawn_as = (
+        source
+        if continuation is None or continuation.param_source < 0
+        else continuation.param_source
+    )
     param_set = -1
     try:
-        cfg, param_set = posterior.for_replicate(cfg, source)
+        cfg, param_set = posterior.for_replicate(cfg, drawn_as)
         model = InnovationModel(cfg, rng=np.random.default_rng(seed))
         while model.running:
             model.step()
-            if continuation and (model.year, model.quarter) == (continuation.year, 4):
+            if (
+                continuation
+                and continuation.seed is not None
+                and (model.year, model.quarter) == (continuation.year, 4)
+            ):
                 model.reseed(continuation.seed)
     except Exception as err:  # reported with the seed; the ensemble goes on
         where = f"seed {cfg.run.seed}, spawn key {seed.spawn_key}, levers {cfg.levers.name}"
@@ -165,7 +177,9 @@ def run_ensemble(
 
     Returns:
         Tidy KPIs (replicate, year, kpi, value), costs, flows, seeds and, with
-        ``run.tolerate_failures``, the errors of failed replicates.
+        ``run.tolerate_failures``, the errors of failed replicates. When observations are
+        assimilated (:func:`assimilation_plan`), ``assimilation`` says how and ``seeds`` has a
+        ``parent`` column (the pool particle each replicate continues).
 
     Raises:
         ReplicatesFailed: a replicate failed and ``run.tolerate_failures`` is off, or every
@@ -173,14 +187,14 @@ def run_ensemble(
     """
     n = cfg.run.replicates
     if executor is None:
-        pool = max(n, cfg.run.assimilation_pool if cfg.run.assimilate else 0)
+        pool = max(n, assimilation.pool_size(cfg.run) if cfg.run.assimilate else 0)
         executor = make_executor(cfg.executor, default_workers(cfg.run.workers, pool))
     show = cfg.run.progress if progress is None else progress
     plan = assimilation_plan(cfg, show, executor)
     if plan is None:
         return _run_tasks(cfg, [(cfg, r) for r in range(n)], show, executor)
     tasks = [
-        (cfg, r, Continuation(int(p), plan.last_year, assimilation.child_seed(cfg, r)))
+        (cfg, r, Continuation(int(p), plan.last_year, assimilation.child_seed(cfg, r), r))
         for r, p in enumerate(plan.parents)
     ]
     result = _run_tasks(cfg, tasks, show, executor)
@@ -190,25 +204,47 @@ def run_ensemble(
 
 
 def assimilation_plan(cfg: SimConfig, show: bool, executor: Executor) -> Assimilation | None:
-    """Run the pool and choose the particles, or None when nothing is to be assimilated."""
+    """Run the pool and choose the particles, or None when nothing is to be assimilated.
+
+    Raises:
+        ReplicatesFailed: a pool particle failed and ``run.tolerate_failures`` is off (no
+            results are carried: the pool is not the ensemble).
+    """
     if not cfg.run.assimilate:
         return None
     from sim.observations import load_observed, observed_path  # local: only when assimilating
 
-    observed = load_observed(observed_path(cfg.region.observed_file))
-    span = assimilation.window(cfg, observed)
-    if span is None:
+    name = cfg.region.observed_file
+    observed = load_observed(observed_path(name)) if name else None
+    if assimilation.skip_reason(cfg, observed) is not None:
         return None
-    first, last = span
+    first, last = assimilation.window(cfg, observed)
     obs = assimilation.observations_in(observed, first, last, KPI_IDS)
     pool_cfg = assimilation.pool_config(cfg, last)
     n_pool = pool_cfg.run.replicates
-    pool = _run_tasks(pool_cfg, [(pool_cfg, r) for r in range(n_pool)], show, executor, "pool")
+    try:
+        tasks = [
+            (pool_cfg, p, Continuation(p, pool_cfg.run.horizon, None, int(g)))
+            for p, g in enumerate(assimilation.groups(cfg))
+        ]
+        pool = _run_tasks(pool_cfg, tasks, show, executor, "pool")
+    except ReplicatesFailed as err:
+        errors = [f"assimilation pool: {e}" for e in err.errors]
+        raise ReplicatesFailed(None, errors, err.seeds) from err
     log_w = np.full(n_pool, -np.inf)
     ok = pool.seeds["status"].to_numpy() == "ok"
     log_w[ok] = assimilation.weigh(pool.kpis, obs, cfg.calibration.discrepancy)
     parents = assimilation.choose(cfg, log_w)
-    return Assimilation(first, last, obs, log_w, parents, effective_sample_size(log_w[ok]))
+    return Assimilation(
+        first,
+        last,
+        obs,
+        log_w,
+        parents,
+        assimilation.effective_paths(cfg, log_w),
+        param_sets=pool.seeds["param_set"].to_numpy(),
+        note=assimilation.window_note(cfg),
+    )
 
 
 def _run_tasks(

@@ -10,6 +10,7 @@ from omegaconf import OmegaConf
 from sim.compose import to_yaml
 from sim.config import SimConfig
 from sim.ensemble import EnsembleResult
+from sim.observations import observed_path
 from sim.region import data_path
 from sim.rundir import (
     CONFIG_FILE,
@@ -31,6 +32,10 @@ PROJECT_FILES = ("summary.csv", "reachability.csv", COSTS_FILE, *COMMON_FILES)
 """Files of a ``mode=project`` run (fan charts aside: :func:`sim.charts.chart_names`)."""
 BACKTEST_FILES = ("backtest.csv", *COMMON_FILES)
 """Files of a ``mode=backtest`` run."""
+OUTCOMES_FILE = "outcomes.csv"
+"""Reported targets beside the model's earlier P (project runs of regions with observations)."""
+ASSIMILATION_FILE = "assimilation.csv"
+"""The particle table of a run into which observations were assimilated."""
 
 
 def config_hash(cfg: SimConfig) -> str:
@@ -39,10 +44,17 @@ def config_hash(cfg: SimConfig) -> str:
 
 
 def inputs_hash(cfg: SimConfig) -> str:
-    """Hash of what else makes the results: the model source and the region's data files."""
+    """Hash of what else makes the results: the model source and the region's data files.
+
+    The observed file (assimilated, and read for ``outcomes.csv``) and the track-record file
+    count too (a missing one as empty).
+    """
     files = [data_path(cfg.region)]
     if cfg.region.posterior_file:
         files.append(data_path(cfg.region).parent / cfg.region.posterior_file)
+    for name in (cfg.region.observed_file, cfg.region.track_record_file):
+        if name:
+            files.append(observed_path(name))
     return inputs_digest(files)
 
 
@@ -106,3 +118,18 @@ def write_results(out_dir: Path, cfg: SimConfig, result: EnsembleResult) -> dict
     atomic_write(out_dir / COSTS_FILE, lambda p: costs.to_csv(p, index=False))
     _write_common(out_dir, cfg, result)
     return tables
+
+
+def write_outcomes(out_dir: Path, outcomes: pd.DataFrame) -> str:
+    """Write :data:`OUTCOMES_FILE` (:func:`sim.targets.observed_outcomes`); returns its name."""
+    atomic_write(Path(out_dir) / OUTCOMES_FILE, lambda p: outcomes.to_csv(p, index=False))
+    return OUTCOMES_FILE
+
+
+def write_assimilation(out_dir: Path, result: EnsembleResult) -> list[str]:
+    """Write :data:`ASSIMILATION_FILE` when observations were assimilated; returns the names."""
+    if result.assimilation is None:
+        return []
+    table = result.assimilation.table()
+    atomic_write(Path(out_dir) / ASSIMILATION_FILE, lambda p: table.to_csv(p, index=False))
+    return [ASSIMILATION_FILE]

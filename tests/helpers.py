@@ -11,7 +11,12 @@ from sim.model import InnovationModel
 ROOT = Path(__file__).resolve().parents[1]
 """The repository root."""
 
-FAST = ["run.people_per_agent=2000", "run.plots=false", "run.progress=false"]
+FAST = [
+    "run.people_per_agent=2000",
+    "run.plots=false",
+    "run.progress=false",
+    "run.assimilate=false",  # unconditioned unless a test asks (tests/sim/test_assimilation.py)
+]
 """Overrides of a coarse, quiet run (talent agents of 2,000 persons)."""
 
 

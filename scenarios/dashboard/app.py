@@ -12,15 +12,18 @@ live model, while this page compares ensembles (and ``mesa.visualization`` needs
 
 from __future__ import annotations
 
+import functools
 import html
 import threading
 
 import markdown
+import pandas as pd
 import solara
 import solara.lab
 
 from scenarios.dashboard import assets, assumptions, catalogue, charts, results, runs, state, tables
 from scenarios.dashboard import track_record as track_record  # the "Track record" tab
+from sim.observations import load_observed, observed_path
 
 try:
     assets.ensure()  # Solara's front-end files, from the npm registry on the first start
@@ -248,12 +251,23 @@ def Headline(result: runs.PairResult, current: bool, targets):
     )
 
 
+@functools.cache
+def region_observations(observed_file: str) -> pd.DataFrame | None:
+    """What the region reported (its ``region.observed_file``), or None when it names none."""
+    if not observed_file:
+        return None
+    return load_observed(observed_path(observed_file))
+
+
 @solara.component
-def FanChart(result: runs.PairResult, kpi: str, targets):
-    """A, B and B - A fan charts of one KPI (drawn once per result)."""
+def FanChart(result: runs.PairResult, kpi: str, targets, observed_file: str = ""):
+    """A, B and B - A fan charts of one KPI with the region's observations (once per result)."""
     mine = [t for t in targets if t.kpi == kpi]
     title = mine[0].label if mine else kpi
-    fig = solara.use_memo(lambda: charts.fan_figure(result, kpi, mine, title), [result.token, kpi])
+    observed = region_observations(observed_file)
+    fig = solara.use_memo(
+        lambda: charts.fan_figure(result, kpi, mine, title, observed), [result.token, kpi]
+    )
     with solara.Div(classes=["fan-chart", f"fan-{kpi}"]):
         solara.FigureMatplotlib(fig, dependencies=[result.token, kpi], format="png")
 
@@ -378,7 +392,7 @@ def ResultsPanel(settings: dict, options: state.RunOptions, key: str):
         solara.SelectMultiple("KPIs", values=kpis, all_values=all_kpis, on_value=set_kpis)
         if result is not None:
             for kpi in kpis:
-                FanChart(result, kpi, targets)
+                FanChart(result, kpi, targets, cfg.region.observed_file)
     elif TABS[tab] == "Costs by line" and result is not None:
         lines = results.cost_lines(result)
         shown = lines.assign(**{c: lines[c].map(tables.yuan) for c in ("a", "b", "diff")})

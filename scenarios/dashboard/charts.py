@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.charts import BANDS, mark_targets
+from sim.charts import BANDS, draw_observed, mark_targets
 from sim.config import TargetSpec
 from sim.kpis import KPI_UNITS
 
@@ -45,14 +45,23 @@ def _targets(ax, targets: list[TargetSpec]) -> None:
     mark_targets(ax, targets, with_kind=False, offset=(-40, 5), fontsize=7)
 
 
-def fan_figure(result: PairResult, kpi: str, targets: list[TargetSpec], title: str = "") -> Figure:
-    """Three panels for one KPI: A, B (same y axis, targets marked) and B - A.
+def fan_figure(
+    result: PairResult,
+    kpi: str,
+    targets: list[TargetSpec],
+    title: str = "",
+    observed: pd.DataFrame | None = None,
+) -> Figure:
+    """Three panels for one KPI: A, B (same y axis, targets and observations marked) and B - A.
 
     Args:
         result: The pair of ensembles.
         kpi: KPI id.
         targets: Targets on this KPI.
         title: Figure title (default: the KPI id); the stage is appended for previews.
+        observed: The region's observations (``sim.observations.load_observed``); those of
+            ``kpi`` inside the simulated years are drawn on A and B (dots exact, bars ranges,
+            triangles bounds).
 
     Returns:
         A matplotlib Figure (not registered with pyplot).
@@ -71,6 +80,14 @@ def fan_figure(result: PairResult, kpi: str, targets: list[TargetSpec], title: s
             ax.axhline(0, color="black", lw=0.8)
         else:
             _targets(ax, targets)
+            if observed is not None:
+                years = q.index
+                mine = observed[
+                    (observed["kpi"] == kpi)
+                    & (observed["year"] >= years.min())
+                    & (observed["year"] <= years.max())
+                ]
+                draw_observed(ax, mine)
         ax.set_title(f"{name}" + (" (paired by replicate)" if name == "B - A" else ""), fontsize=9)
         ax.set_xlabel("year", fontsize=8)
         ax.tick_params(labelsize=7)

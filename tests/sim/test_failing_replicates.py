@@ -22,7 +22,13 @@ from sim.ensemble import ReplicatesFailed, run_ensemble
 from sim.rundir import DONE_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
-QUICK = ["run.people_per_agent=5000", "run.plots=false", "run.progress=false", "run.workers=1"]
+QUICK = [
+    "run.people_per_agent=5000",
+    "run.plots=false",
+    "run.progress=false",
+    "run.workers=1",
+    "run.assimilate=false",
+]
 
 
 @pytest.fixture

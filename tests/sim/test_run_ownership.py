@@ -34,7 +34,7 @@ from sim.rundir import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-QUICK = ["run.people_per_agent=5000", "run.progress=false", "run.workers=1"]
+QUICK = ["run.people_per_agent=5000", "run.progress=false", "run.workers=1", "run.assimilate=false"]
 CHARTS = len(chart_names(load_config().targets.targets))  # one fan chart per target id
 
 
