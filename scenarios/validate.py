@@ -525,7 +525,82 @@ def run_validation(
     header = f"# model_version: {model_version()}\n"
     atomic_write(out_dir / "config.yaml", lambda p: p.write_text(header + to_yaml(cfg)))
     atomic_write(out_dir / "run.json", lambda p: p.write_text(json.dumps(info, indent=2)))
+    report = report_markdown(scorecard, summary, info)
+    atomic_write(out_dir / "report.md", lambda p: p.write_text(report))
     return {"scorecard": scorecard, "summary": summary, "fans": fan_frame, "observed": observed}
+
+
+GOALS = {"coverage90": (0.80, 0.97), "coverage50": (0.35, 0.65)}
+"""Pooled coverage a calibrated forecaster reaches (issue 15's goals; nominal 0.90 and 0.50)."""
+
+
+def _f(x: float, digits: int = 2) -> str:
+    return f"{x:.{digits}f}" if np.isfinite(x) else "-"
+
+
+def report_markdown(scorecard: pd.DataFrame, summary: pd.DataFrame, info: dict) -> str:
+    """The scorecard as Markdown (``report.md``; ``docs/validation/report.md`` is a copy of one).
+
+    The pooled result against the goals, one row per KPI, and coverage by origin, lead and kind.
+    """
+    pooled = summary.set_index("kpi").loc["pooled"]
+    per_kpi = summary[summary.kpi != "pooled"]
+    with_skills = per_kpi[np.isfinite(per_kpi.skill_trend) & np.isfinite(per_kpi.skill_persistence)]
+    n_beat = int(with_skills.beats_both.sum())
+
+    def met(ok: bool) -> str:
+        return "yes" if ok else "no"
+
+    lo90, hi90 = GOALS["coverage90"]
+    lo50, hi50 = GOALS["coverage50"]
+    lines = [
+        f"# Track record of region {info['region']}",
+        "",
+        f"`{info['command']}` on {info['date']} (model {str(info['model_version'])[:12]}): "
+        f"origins {info['origins']}, {info['lead_years']} years ahead, "
+        f"{info['replicates']} replicates per origin, exogenous drivers {info['exogenous']}; "
+        f"{info['seconds'] / 60:.1f} min on {info['machine']['cpus']} cores "
+        f"(seconds per origin: {info['seconds_per_origin']}).",
+        "",
+        f"| pooled over {int(pooled.points)} points | value | goal | met |",
+        "|---|---|---|---|",
+        f"| coverage of the 90 % band | **{_f(pooled.coverage90)}** | {lo90}-{hi90} | "
+        f"{met(lo90 <= pooled.coverage90 <= hi90)} |",
+        f"| coverage of the 50 % band | **{_f(pooled.coverage50)}** | {lo50}-{hi50} | "
+        f"{met(lo50 <= pooled.coverage50 <= hi50)} |",
+        f"| CRPS skill against the trend of the last two observations | "
+        f"**{_f(pooled.skill_trend)}** | > 0 | {met(pooled.skill_trend > 0)} |",
+        f"| CRPS skill against persistence | **{_f(pooled.skill_persistence)}** | > 0 | "
+        f"{met(pooled.skill_persistence > 0)} |",
+        f"| KPIs with CRPS better than both naive forecasters | **{n_beat} of "
+        f"{len(with_skills)}** | at least 2/3 | {met(n_beat >= 2 / 3 * len(with_skills))} |",
+        f"| median width of the 90 % band, share of the value | "
+        f"{_f(pooled.median_width90_share)} | | |",
+        "",
+        "Per KPI (skill = 1 - CRPS_model / CRPS_naive over the naive points, those with an "
+        "observation up to the origin):",
+        "",
+        "| KPI | points | in 50 % band | in 90 % band | 90 % band / value | naive points | "
+        "skill vs trend | skill vs persistence | beats both |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in per_kpi.itertuples():
+        has = np.isfinite(r.skill_trend) and np.isfinite(r.skill_persistence)
+        lines.append(
+            f"| {r.kpi} | {int(r.points)} | {_f(r.coverage50)} | {_f(r.coverage90)} | "
+            f"{_f(r.median_width90_share)} | {int(r.points_naive)} | {_f(r.skill_trend)} | "
+            f"{_f(r.skill_persistence)} | {('yes' if r.beats_both else 'no') if has else '-'} |"
+        )
+    lines += ["", "Coverage of the 90 % (50 %) band by origin, lead and kind of observation:", ""]
+    for col in ("origin", "lead", "kind"):
+        g = scorecard.groupby(col)
+        parts = [
+            f"{k}: {v90:.2f} ({v50:.2f}, n={n})"
+            for (k, v90), v50, n in zip(g.in90.mean().items(), g.in50.mean(), g.size(), strict=True)
+        ]
+        lines.append(f"- by {col}: " + "; ".join(parts))
+    lines.append("")
+    return "\n".join(lines)
 
 
 def format_summary(summary: pd.DataFrame) -> str:

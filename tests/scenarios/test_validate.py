@@ -184,6 +184,9 @@ def test_quick_validate_run_writes_fans_figures_and_its_record(quick_run):
         assert (out / f"origin_{o}" / "changsha_calibrated_posterior.csv").exists()
         assert (out / f"origin_{o}" / "kpis.parquet").exists()
     assert not list(out.glob("**/.*.tmp"))  # atomic writes leave no partial files
+    report = (out / "report.md").read_text()
+    assert f"pooled over {info['points']} points" in report and "| listed |" in report
+    assert "- by origin: 2021:" in report
     probs = pd.read_csv(out / "target_probabilities.csv")
     assert set(probs.origin) == {2022}  # from 2021 the window ends in 2024: no target year
     assert (probs.year > probs.origin).all() and (probs.year <= probs.origin + 3).all()
