@@ -738,4 +738,25 @@ def to_sim_config(cfg: DictConfig | SimConfig | dict[str, Any]) -> SimConfig:
         obj = OmegaConf.to_object(merged)
     except Exception as err:  # omegaconf errors carry key and type; keep the first line
         raise ConfigError(str(err).splitlines()[0]) from err
+    _refuse_reference_overrides(obj)
     return check(obj)
+
+
+def _refuse_reference_overrides(cfg: SimConfig) -> None:
+    """``reference_levers`` is derived from the policy timeline: a value set by hand is refused.
+
+    The derived policy itself (a run's saved ``config.yaml`` read back) and the schema default
+    (nothing given) are accepted.
+    """
+    given = dataclasses.asdict(cfg.reference_levers)
+    derived = dataclasses.asdict(reference_policy(cfg))
+    if given in (dataclasses.asdict(LeverConfig()), derived):
+        return
+    default = dataclasses.asdict(LeverConfig())
+    changed = [k for k in given if k != "name" and given[k] not in (default[k], derived[k])]
+    field_name = changed[0] if changed else "name"
+    raise ConfigError(
+        f"reference_levers.{field_name}={given[field_name]!r} cannot be set: the reference policy "
+        "is derived from region.policy_timeline (the policy in force at the end of "
+        "region.base_year); change the timeline instead"
+    )

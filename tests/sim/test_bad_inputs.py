@@ -127,15 +127,31 @@ def test_a_start_year_within_the_simulated_years_is_accepted(year, horizon):
     assert cfg.levers.start_year == year
 
 
-def test_the_base_year_policy_throughout_has_no_start_to_check():
-    # Calibration replays history with the base-year policy: its 2023 start is after 2022.
+def test_the_policy_timeline_throughout_has_no_scenario_start_to_check():
+    # Calibration replays the timeline (run.policy=timeline) to 2020: the 2023 start of the
+    # scenario's levers is outside the run and irrelevant, so it is not refused.
     from scenarios.calibrate import history_config
-
-    cfg = history_config(load_config())
-    assert cfg.levers.start_year > cfg.run.horizon
     from sim.config import check
 
+    cfg = history_config(load_config(["calibration.end_year=2020"]))
+    assert cfg.levers.start_year > cfg.run.horizon and cfg.run.policy == "timeline"
     check(cfg)
+    message = refused(["run.horizon=2023", "levers.start_year=2024"])  # a scenario run: refused
+    assert message.startswith("levers.start_year=2024 must be within the simulated years")
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        "reference_levers.knowledge_credit_yuan_per_year=1e13",
+        "reference_levers.standard_tax_rate=1",
+    ],
+)
+def test_the_reference_policy_cannot_be_set_by_hand(override):
+    """It is derived from region.policy_timeline; an override would be dropped silently."""
+    message = refused([override])
+    assert message.startswith(override.split("=")[0] + "=")
+    assert "derived from region.policy_timeline" in message
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,7 +171,6 @@ def test_the_region_gdp_is_read_from_its_data_file():
         ("levers.rent_subsidy_yuan_per_year.graduate=1e7", 1e-7 * GDP),
         ("levers.platform_award_yuan.national_key_lab=1e10", 1e-4 * GDP),
         ("levers.budget_cap_yuan_per_year=1e12", BUDGET * GDP),
-        ("reference_levers.knowledge_credit_yuan_per_year=1e13", PROGRAMME * GDP),
     ],
 )
 def test_money_levers_above_a_multiple_of_gdp_are_refused(override, bound):
@@ -194,7 +209,6 @@ def test_the_bound_follows_the_city(tmp_path, monkeypatch):
     [
         (["levers.standard_tax_rate=1", "levers.super_deduction_rate=0"], ["standard_tax_rate"]),
         (["levers.hte_tax_rate=1"], ["hte_tax_rate"]),
-        (["reference_levers.standard_tax_rate=1"], ["reference_levers.standard_tax_rate"]),
         (["region.behaviour.firm.relabel_share_hte=1"], ["relabel_share_hte", "< 1"]),
         (["region.behaviour.firm.rd_cost_per_fte_yuan=0"], ["rd_cost_per_fte_yuan", "> 0"]),
         (["region.behaviour.fund.sub_fund_size_yuan=0"], ["sub_fund_size_yuan", "> 0"]),

@@ -116,7 +116,10 @@ def test_a_budget_cap_binds_in_the_year_it_is_set(gdp):
 
 
 def test_without_levers_gross_cost_is_zero_and_net_cost_only_fund_returns():
-    model = run(["levers=none", "levers@reference_levers=none", *COARSE], seed=5)
+    # no local policy ever: the scenario starts in the first simulated quarter
+    model = run(
+        ["levers=none", "levers.start_year=2023", "levers.start_quarter=1", *COARSE], seed=5
+    )
     frame = model.kpi_frame()
     assert (frame["public_cost_gross"] == 0).all()
     returns = {}
