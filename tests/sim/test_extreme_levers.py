@@ -36,7 +36,9 @@ def at_maximum() -> list[str]:
     for name, value, meta in documented_fields(cfg.levers, "levers."):
         if meta["kind"] != "lever" or name == "levers.budget_cap_yuan_per_year":
             continue
-        if name.endswith("tax_rate"):
+        if isinstance(value, bool):  # a switch (e.g. centre_registration_open): on
+            top = True
+        elif name.endswith("tax_rate"):
             top = 0.99
         elif meta.get("gdp_multiple"):
             top = meta["gdp_multiple"] * gdp * (1 - 1e-9)
