@@ -133,6 +133,8 @@ defaults:
 name: lakeside
 base_year: 2022
 data_file: {data_file}
+observed_file: ""       # nothing reported yet: runs are not conditioned, no back-test
+track_record_file: ""
 population:
   other_rd_firms: 1500
   research_institutes: 40
