@@ -192,8 +192,9 @@ def test_evaluate_and_adjust_shifts_effort_towards_lagging_targets():
     cfg = load_config([*FAST, "levers.evaluate_and_adjust=true", "levers.adjust_step=0.2"])
     m = run_model(cfg, seed=7)
     effort, progress = m.policy.effort, m.progress()
-    assert progress["rd_centres"] < 1 < progress["talent"]  # centres lag, talent leads
-    assert effort["A"] > 1.0 > effort["F"]  # so R&D-centre levers gained at housing's expense
+    # measured (calibrated model, seed 7): R&D growth 0.78 of its path, talent 2.78
+    assert progress["rd_growth"] < 1 < progress["talent"]  # R&D growth lags, talent leads
+    assert effort["C"] > 1.0 > effort["F"]  # so R&D support gained at housing's expense
     assert all(0.25 <= v <= 4.0 for v in effort.values())
     fixed = run_model(load_config(FAST), seed=7)
     assert fixed.policy.effort == dict.fromkeys(effort, 1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -159,11 +160,12 @@ def test_changsha_file_holds_the_calibration_rows_and_the_2023_2025_outcomes():
 def test_calibration_reads_the_same_loader_up_to_its_end_year():
     cal = load_config().calibration
     obs = load_observations(cal)
-    assert obs.year.max() == 2022 and obs.year.min() > cal.base_year
-    assert set(obs.kpi) == set(cal.kpis)  # rd_intensity, talent, platforms: scored, not fitted
-    assert set(obs.kind) <= {"exact", "range"}  # one-sided bounds are not history-matched
+    assert obs.year.max() == cal.end_year == 2025 and obs.year.min() > cal.base_year
+    assert "gdp" not in set(obs.kpi) and len(set(obs.kpi)) >= 15  # GDP is an input
+    assert {"exact", "range", "lower", "upper"} <= set(obs.kind)  # bounds enter censored
     rd = obs.set_index(["kpi", "year"]).loc[("rd_expenditure", 2022)]
-    assert rd.value == pytest.approx((367.1 + 389.7) / 2) and rd.sd >= (389.7 - 367.1) / 4
+    assert (rd.kind, rd.low, rd.high) == ("range", 367.1, 389.7)
+    assert len(load_observations(replace(cal, end_year=2022))) < len(obs)
 
 
 def test_older_layout_without_kpi_column_is_mapped_through_calibration_series(tmp_path):
