@@ -419,17 +419,25 @@ def _children_type(tp: Any, key: str) -> tuple[bool, Any]:
     return False, None
 
 
-def _unknown_key(path: list[str], key: str, tp: Any) -> str:
-    """One line: the unknown key, the closest allowed one and every allowed key of its group."""
+def _unknown_key(path: list[str], key: str, tp: Any, given: str = "") -> str:
+    """One line: the unknown key, the closest allowed one and every allowed key of its group.
+
+    ``given`` is the whole key the user wrote when the unknown part is above its leaf (it is
+    named too); under ``region.behaviour`` the line points to the table of moved parameters.
+    """
     where = ".".join(path) or "the config"
     full = ".".join([*path, str(key)])
+    if given and given != full:
+        full = f"{full} (in {given})"
+    moved = path[:2] == ["region", "behaviour"]
+    tail = "; parameter paths that moved are listed in docs/model.md section 10" if moved else ""
     if not dataclasses.is_dataclass(tp):
         kind = "a list" if tp in (list, tuple) or typing.get_origin(tp) in (list, tuple) else ""
         return f"unknown key {full}: {where} is {kind or 'a single value'}; it has no key {key!r}"
     allowed = [f.name for f in dataclasses.fields(tp)]
     close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
     hint = f" (did you mean {'.'.join([*path, close[0]])}?)" if close else ""
-    return f"unknown key {full}{hint}; allowed keys of {where}: {', '.join(allowed)}"
+    return f"unknown key {full}{hint}; allowed keys of {where}: {', '.join(allowed)}{tail}"
 
 
 def key_error(dotted: str, schema: type | None = None) -> str | None:
@@ -447,10 +455,19 @@ def key_error(dotted: str, schema: type | None = None) -> str | None:
     for part in dotted.split("."):
         ok, child = _children_type(tp, part)
         if not ok:
-            return _unknown_key(path, part, tp)
+            return _unknown_key(path, part, tp, dotted)
         path.append(part)
         tp = child
     return None
+
+
+def _first_leaf(node: Any, path: tuple[str, ...]) -> tuple[str, ...]:
+    """The dotted path of the first value under ``node`` (the key a user actually wrote)."""
+    while isinstance(node, dict | DictConfig) and len(node):
+        key = next(iter(node.keys()))
+        path = (*path, str(key))
+        node = node._get_node(key) if isinstance(node, DictConfig) else node[key]
+    return path
 
 
 def check_keys(node: Any, tp: Any = None, path: tuple[str, ...] = ()) -> None:
@@ -469,9 +486,10 @@ def check_keys(node: Any, tp: Any = None, path: tuple[str, ...] = ()) -> None:
             if not path and key == "hydra":
                 continue
             ok, child = _children_type(tp, str(key))
-            if not ok:
-                raise ConfigError(_unknown_key(list(path), str(key), tp))
             value = node._get_node(key) if isinstance(node, DictConfig) else node[key]
+            if not ok:
+                given = ".".join(_first_leaf(value, (*path, str(key))))
+                raise ConfigError(_unknown_key(list(path), str(key), tp, given))
             check_keys(value, child, (*path, str(key)))
     elif isinstance(node, list | tuple | ListConfig):
         _, child = _children_type(tp if tp not in (None, Any) else list, "0")
