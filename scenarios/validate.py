@@ -62,6 +62,7 @@ from omegaconf import DictConfig
 
 from scenarios.calibrate import calibrate, load_observations
 from scenarios.scoring import naive_forecasts, score_points, summarise
+from sim.charts import draw_observed
 from sim.compose import register_schema, to_yaml
 from sim.config import ConfigError, ExogenousConfig, RegionConfig, SimConfig, check, to_sim_config
 from sim.ensemble import run_ensemble
@@ -342,22 +343,6 @@ def fan_table(kpis: pd.DataFrame, origin: int, wanted: list[str]) -> pd.DataFram
 # Figures (matplotlib Figure objects, no pyplot: safe from the dashboard's threads)
 
 ORIGIN_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:cyan")
-
-
-def draw_observed(ax, observed: pd.DataFrame) -> None:
-    """Observed points (exact), bars (ranges) and arrows (bounds) on an axis."""
-    exact = observed[observed.kind == "exact"]
-    ax.scatter(exact.year, exact.value, color="black", s=22, zorder=6, label="observed")
-    rng = observed[observed.kind == "range"]
-    if len(rng):
-        ax.vlines(rng.year, rng.low, rng.high, color="black", lw=2.2, zorder=6, label="range")
-        ax.scatter(rng.year, rng.value, color="white", edgecolor="black", s=18, zorder=7)
-    for kind, marker, label in (("lower", "^", "lower bound"), ("upper", "v", "upper bound")):
-        sel = observed[observed.kind == kind]
-        if len(sel):
-            ax.scatter(
-                sel.year, sel.value, marker=marker, color="black", s=40, zorder=6, label=label
-            )
 
 
 def fan_figure(fans: pd.DataFrame, observed: pd.DataFrame, kpi: str, title: str = "") -> Figure:
