@@ -227,7 +227,7 @@ recomputed = {
     "tech_smes": f.tech_sme[live].sum(),
     "listed": f.listed[live].sum(),
     "little_giants": f.little_giant[live].sum(),
-    "rd_centres": (f.centre_type[live] > 0).sum(),
+    "rd_centres": f.centre_registered[live].sum(),  # registered under the 2023 programme
     "talent": model.talent.headcount[model.talent.live()].sum(),
     "platforms": model.platform_count(),
 }
