@@ -132,7 +132,8 @@ ENVELOPE_2050 = {  # KPI -> reason for its envelope (values in _envelope)
 MEASURED_OUTSIDE = {  # KPI -> what today's model gives in 2050 (seed 1, people_per_agent=20000)
     # Back inside since the issue-15 model (market ceiling, calibrated 2017-2025):
     # tech_contract_turnover (was about 6,900 x GDP, now 0.31 x). R&D intensity was 13.4 % of GDP,
-    # 7.9 % with the first 2017-2025 posterior, 8.4 % after recalibrating with observed 2023-2024 GDP.
+    # 7.9 % with the first 2017-2025 posterior, 8.4 % after the recalibration with the observed
+    # 2023-2024 GDP.
     "rd_intensity": "8.4 % of GDP",
     "talent": "18.9 m persons (x6.8 the 2022 stock, more than the 2022 resident population)",
     "high_tech_enterprises": "80,614, 1.28 per 100m yuan of GDP",
