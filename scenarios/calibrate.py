@@ -285,33 +285,39 @@ def series_errors(errors: pd.DataFrame) -> pd.DataFrame:
     ).reset_index()
 
 
-def plot_fit(errors: pd.DataFrame, bands: pd.DataFrame, path: Path, title: str) -> None:
-    """Observed points and intervals against the simulated yearly 5-95 % band, per series."""
-    import matplotlib
+def _series_grid(frame: pd.DataFrame, draw, path: Path, title: str, legend: bool) -> None:
+    """One small panel per KPI of ``frame`` (four to a row), drawn by ``draw(ax, kpi)``."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    kpis = list(dict.fromkeys(errors.kpi))
+    kpis = list(dict.fromkeys(frame.kpi))
     cols = 4
     rows = -(-len(kpis) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.7 * rows), dpi=80, squeeze=False)
+    fig = Figure(figsize=(3.6 * cols, 2.7 * rows), dpi=80)
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax, kpi in zip(axes.flat, kpis, strict=False):
-        b = bands[bands.kpi == kpi].sort_values("year")
-        e = errors[errors.kpi == kpi].sort_values("year")
-        ax.fill_between(b.year, b.p05, b.p95, color="tab:blue", alpha=0.25, lw=0, label="5-95 %")
-        ax.plot(b.year, b.p50, color="tab:blue", lw=1.3, label="median")
-        _draw_observations(ax, e)
+        draw(ax, kpi)
         ax.set_title(kpi, fontsize=8)
         ax.tick_params(labelsize=6)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(kpis) :]:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=6)
+    if legend:
+        axes.flat[0].legend(fontsize=6)
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     atomic_write(path, lambda p: fig.savefig(p, format="png"))
-    plt.close(fig)
+
+
+def plot_fit(errors: pd.DataFrame, bands: pd.DataFrame, path: Path, title: str) -> None:
+    """Observed points and intervals against the simulated yearly 5-95 % band, per series."""
+
+    def draw(ax, kpi: str) -> None:
+        b = bands[bands.kpi == kpi].sort_values("year")
+        ax.fill_between(b.year, b.p05, b.p95, color="tab:blue", alpha=0.25, lw=0, label="5-95 %")
+        ax.plot(b.year, b.p50, color="tab:blue", lw=1.3, label="median")
+        _draw_observations(ax, errors[errors.kpi == kpi].sort_values("year"))
+
+    _series_grid(errors, draw, path, title, legend=True)
 
 
 def _draw_observations(ax, e: pd.DataFrame) -> None:
@@ -328,31 +334,15 @@ def _draw_observations(ax, e: pd.DataFrame) -> None:
 
 def plot_prior_predictive(prior: pd.DataFrame, path: Path) -> None:
     """The prior-predictive 5-95 % range at every observation, with the observation."""
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    kpis = list(dict.fromkeys(prior.kpi))
-    cols = 4
-    rows = -(-len(kpis) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.7 * rows), dpi=80, squeeze=False)
-    for ax, kpi in zip(axes.flat, kpis, strict=False):
+    def draw(ax, kpi: str) -> None:
         e = prior[prior.kpi == kpi].sort_values("year")
         ax.vlines(e.year, e.prior_p05, e.prior_p95, color="tab:grey", lw=6, alpha=0.5)
         ax.plot(e.year, e.prior_p50, "_", color="black", ms=8)
         _draw_observations(ax, e)
-        ax.set_title(kpi, fontsize=8)
-        ax.tick_params(labelsize=6)
-        ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(kpis) :]:
-        ax.axis("off")
-    fig.suptitle(
-        "Prior predictive (wave 1 of the calibration, 5-95 %) and observations", fontsize=9
-    )
-    fig.tight_layout()
-    atomic_write(path, lambda p: fig.savefig(p, format="png"))
-    plt.close(fig)
+
+    title = "Prior predictive (wave 1 of the calibration, 5-95 %) and observations"
+    _series_grid(prior, draw, path, title, legend=False)
 
 
 # ---------------------------------------------------------------------------------------------
