@@ -1,35 +1,68 @@
 """Named categories shared by agents, config and KPIs.
 
-They are model structure, but the names are Changsha's: the nine industries of its plan and its
-zones (only the bonded zone is singled out by a rule). Another city maps its own onto them.
+Ownerships, R&D-centre types, platform kinds, talent tiers, degrees, university and fund kinds are
+the national policy framework's categories (the same in every city). A region's industries and
+zones are its own: they come from its config (:class:`Structure`).
 """
 
-INDUSTRIES = (
-    "construction_machinery",
-    "autos_and_parts",
-    "digital",
-    "new_materials",
-    "video_and_culture",
-    "modern_seed",
-    "aerospace",
-    "life_and_health",
-    "intelligent_equipment",
-    "other",
-)
-"""The nine industries named by the mission brief, plus everything else."""
+from __future__ import annotations
 
-ZONES = (
-    "xiangjiang_science_city",
-    "ftz_bonded_zone",
-    "ftz_other",
-    "malanshan_video_base",
-    "kegda_jinxia_base",
-    "dazehu_returnee_town",
-    "rest_of_city",
-)
-"""Places: the Free-Trade-Zone is split so bonded R&D applies only in the bonded zone."""
+from dataclasses import dataclass
 
-BONDED_ZONE = ZONES.index("ftz_bonded_zone")
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Structure:
+    """A region's own industries and zones (``region.population``), as codes the rules use.
+
+    Industries and zones are the city's (the keys of ``industry_shares`` and ``zone_shares``, in
+    that order); code holds no city's names. Two roles are singled out by rules:
+
+    - ``catch_all``: the industry that collects everything else (never a cluster candidate and
+      never the industry of an arriving R&D centre); empty when every industry is a candidate;
+    - ``bonded``: the zone where bonded R&D (lever A5) applies; empty when the city has none, in
+      which case no firm is bonded and bonded levers act on nothing.
+
+    ``arrival_zone`` is where arriving outside R&D centres settle; empty means they are spread
+    over the zones by ``zone_shares`` (bonded centres always settle in the bonded zone).
+    """
+
+    industries: tuple[str, ...]
+    zones: tuple[str, ...]
+    catch_all: str = ""
+    bonded: str = ""
+    arrival_zone: str = ""
+
+    @classmethod
+    def of(cls, population) -> Structure:
+        """The structure declared by a ``region.population`` config."""
+        return cls(
+            tuple(population.industry_shares),
+            tuple(population.zone_shares),
+            population.catch_all_industry,
+            population.special_zones.get("bonded", ""),
+            population.centre_arrival_zone,
+        )
+
+    @property
+    def bonded_zone(self) -> int:
+        """Zone code of the bonded zone, or -1 when the city has none."""
+        return self.zones.index(self.bonded) if self.bonded else -1
+
+    @property
+    def arrival_zone_code(self) -> int:
+        """Zone code where arriving centres settle, or -1 to spread them by zone shares."""
+        return self.zones.index(self.arrival_zone) if self.arrival_zone else -1
+
+    @property
+    def candidates(self) -> np.ndarray:
+        """Codes of the industries that can become national clusters (all but the catch-all)."""
+        return np.array([k for k, n in enumerate(self.industries) if n != self.catch_all], np.int64)
+
+
+SPECIAL_ZONES = ("bonded",)
+"""Roles a region may give to one of its zones (``region.population.special_zones``)."""
 
 OWNERSHIPS = ("private", "soe", "foreign", "fortune500_affiliate")
 

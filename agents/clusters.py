@@ -1,7 +1,8 @@
 """National advanced-manufacturing cluster rounds: candidate industries win by R&D strength.
 
 In a round year (``region.exogenous.cluster_round_years``) every industry of the city that is not
-yet a national cluster (``other`` is never a candidate) wins with probability
+yet a national cluster (never the catch-all industry,
+``region.population.catch_all_industry``) wins with probability
 ``cluster_win_rate * (share / mean share) ** cluster_strength_elasticity``, where ``share`` is the
 industry's share of firms' real R&D (capped at 0.9).
 """
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.categories import INDUSTRIES
 from agents.firm import FirmState
 from agents.params import param
 
@@ -40,7 +40,12 @@ class ClusterParams:
 
 
 def cluster_round(
-    firms: FirmState, clusters: list[str], p: ClusterParams, rng: np.random.Generator
+    firms: FirmState,
+    clusters: list[str],
+    p: ClusterParams,
+    rng: np.random.Generator,
+    industries: tuple[str, ...],
+    candidates: np.ndarray,
 ) -> list[str]:
     """One national selection round.
 
@@ -49,18 +54,21 @@ def cluster_round(
         clusters: Industries that are national clusters already.
         p: Cluster parameters.
         rng: Random generator.
+        industries: The region's industries (codes index them).
+        candidates: Codes of the industries that can win (all but the catch-all industry).
 
     Returns:
         Names of the industries that won this round (not yet added to ``clusters``).
     """
     idx = firms.live()
     rd_by_ind = np.bincount(
-        firms.industry[idx], weights=firms.rd_real[idx], minlength=len(INDUSTRIES)
+        firms.industry[idx], weights=firms.rd_real[idx], minlength=len(industries)
     )
     share = rd_by_ind / max(rd_by_ind.sum(), 1.0)
-    mean = share[:-1].mean()
+    mean = share[candidates].mean()
     won = []
-    for k, name in enumerate(INDUSTRIES[:-1]):  # "other" is not a cluster candidate
+    for k in candidates:
+        name = industries[k]
         if name in clusters:
             continue
         prob = min(p.cluster_win_rate * (share[k] / mean) ** p.cluster_strength_elasticity, 0.9)

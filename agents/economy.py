@@ -59,6 +59,7 @@ class EconomyParams:
         low=0.0,
         high=0.03,
         unit="growth rate (s.d. per year)",
+        city="changsha",
         source="Changsha nominal GDP growth 2018-2024 (4.4, 5.2, 4.9, 9.3, 5.2, 2.6, 6.5 %; "
         "changsha_observed.csv): s.d. 2.0 points around its mean; yearly deviation of GDP "
         "growth around the replicate's trend (was an assumed 0.5 points)",

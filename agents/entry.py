@@ -79,6 +79,8 @@ class Composition:
     industry_p: np.ndarray
     zone_p: np.ndarray
     revenue_per_employee: float
+    bonded_zone: int = -1
+    """Zone code of the bonded zone (-1: the region has none)."""
 
 
 def startups(talent_persons: int, p: EntryParams, rng: np.random.Generator) -> int:
@@ -107,6 +109,7 @@ def new_tech_firms(
         entry_year=year,
         industry=industry,
         zone=zone,
+        bonded=zone == composition.bonded_zone,
         ownership=OWNERSHIPS.index("private"),
         revenue=revenue,
         employees=revenue / composition.revenue_per_employee,

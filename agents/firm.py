@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.categories import BONDED_ZONE, CENTRE_TYPES, OWNERSHIPS
+from agents.categories import CENTRE_TYPES, OWNERSHIPS
 from agents.params import param
 from agents.population import Population, RowAgent
 from agents.world import CostLedger, PolicyView
@@ -196,7 +196,8 @@ class FirmState(Population):
 
     schema = {
         "industry": np.int8,
-        "zone": np.int8,
+        "zone": np.int8,  # code in the region's zones (agents.categories.Structure)
+        "bonded": bool,  # in the region's bonded zone (bonded R&D, lever A5, applies)
         "ownership": np.int8,
         "revenue": np.float64,  # yuan per year
         "employees": np.float64,
@@ -447,7 +448,7 @@ def marginal_support(
             ),
             0.0,
         )
-    m = m + np.where(f.zone[idx] == BONDED_ZONE, levers.bonded_duty_relief_rate, 0.0)
+    m = m + np.where(f.bonded[idx], levers.bonded_duty_relief_rate, 0.0)
     return m
 
 
@@ -519,7 +520,7 @@ def book_tax_expenditure(
     profit = margin * f.revenue[idx]
     cut = (lv.standard_tax_rate - lv.hte_tax_rate) * profit * f.high_tech[idx]
     ledger.book("national_hte_tax_cut", float(cut.sum() / 4))
-    relief = lv.bonded_duty_relief_rate * f.rd_real[idx] * (f.zone[idx] == BONDED_ZONE)
+    relief = lv.bonded_duty_relief_rate * f.rd_real[idx] * f.bonded[idx]
     ledger.book("national_bonded_duty_relief", float(relief.sum() / 4))
 
 

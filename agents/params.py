@@ -31,6 +31,7 @@ def param(
     rule: str,
     minimum: float | None = None,
     maximum: float | None = None,
+    city: str = "",
 ) -> Any:
     """Declare a behavioural parameter.
 
@@ -44,6 +45,11 @@ def param(
             ``"agents.statuses.update_high_tech"`` (see :func:`resolve_rule`).
         minimum: Hard lower bound for validation. Defaults to 0 when ``low >= 0``.
         maximum: Hard upper bound. Defaults to 1 for shares and probabilities.
+        city: The city whose figures the default rests on (e.g. ``"changsha"``), empty for
+            literature or general assumptions. Defaults whose source starts with
+            ``"calibrated"`` rest on :data:`CALIBRATION_CITY` unless ``city`` says otherwise
+            (:func:`source_city`). Another region that keeps such a default inherits it; the run
+            lists it (``region.inherited_parameters``).
 
     Returns:
         A dataclass field carrying the metadata.
@@ -66,6 +72,7 @@ def param(
         "rule": rule,
         "minimum": minimum,
         "maximum": maximum,
+        "city": city,
     }
     if isinstance(default, list | dict):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
@@ -111,6 +118,17 @@ def lever(
             default_factory=lambda: dataclasses.replace(default), metadata=meta
         )
     return dataclasses.field(default=default, metadata=meta)
+
+
+CALIBRATION_CITY = "changsha"
+"""The city whose record the code's ``"calibrated"`` defaults were fitted to (the first city)."""
+
+
+def source_city(meta: dict) -> str:
+    """The city a parameter's default rests on ("" when it is literature or a general guess)."""
+    if meta.get("city"):
+        return meta["city"]
+    return CALIBRATION_CITY if str(meta.get("source", "")).startswith("calibrated") else ""
 
 
 def documented_fields(obj: Any, prefix: str = "") -> Iterator[tuple[str, Any, dict]]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.categories import BONDED_ZONE, CENTRE_TYPES, INDUSTRIES, OWNERSHIPS
+from agents.categories import CENTRE_TYPES, OWNERSHIPS, Structure
 from agents.firm import CENTRE_CODE, F500, FOREIGN, SOE, FirmState
 from agents.params import param
 from agents.world import CostLedger, PolicyView
@@ -252,7 +252,7 @@ def eligible_type(firms: FirmState, idx: np.ndarray, p: CentreParams) -> np.ndar
     own = f.ownership[idx]
     kind = np.zeros(len(idx), np.int8)
     kind = np.where(big, CENTRE_CODE["upgraded"], kind)
-    kind = np.where(big & (f.zone[idx] == BONDED_ZONE), CENTRE_CODE["bonded"], kind)
+    kind = np.where(big & f.bonded[idx], CENTRE_CODE["bonded"], kind)
     kind = np.where(big & (own == FOREIGN), CENTRE_CODE["foreign"], kind)
     leading = (own == SOE) | (f.revenue[idx] >= p.leading_hq_min_revenue_yuan)
     kind = np.where(big & leading, CENTRE_CODE["leading_hq"], kind)
@@ -331,7 +331,8 @@ def arrivals(
     ledger: CostLedger,
     talent_ratio: float,
     year: int,
-    arrival_zone: int,
+    places: Structure,
+    zone_p: np.ndarray,
     revenue_per_employee: float,
 ) -> np.ndarray:
     """One quarter of outside R&D centres arriving; books IP / international spending (H).
@@ -344,7 +345,10 @@ def arrivals(
         ledger: Public cost ledger.
         talent_ratio: Talent stock relative to the base year.
         year: Current year (entry year of the new firms).
-        arrival_zone: Zone code of arriving non-bonded centres.
+        places: The region's industries and zones: arriving centres take a non-catch-all
+            industry, bonded ones the bonded zone, others ``places.arrival_zone`` (or a zone drawn
+            by ``zone_p`` when the region names none).
+        zone_p: Zone shares of the region.
         revenue_per_employee: Yuan of revenue per employee.
 
     Returns:
@@ -356,8 +360,11 @@ def arrivals(
     ip_ratio = (ip_spend + floor) / (policy.reference.ip_and_international_yuan_per_year + floor)
     awards = award_by_code(policy.levers, policy.scale("A"), p.centre_investment_yuan)
     new_rows = []
+    bonded_zone, arrival_zone = places.bonded_zone, places.arrival_zone_code
     for kind in ARRIVING_TYPES:
         code = CENTRE_CODE[kind]
+        if kind == "bonded" and bonded_zone < 0:
+            continue  # no bonded zone: no bonded centres arrive
         mult = attractiveness(
             awards[code],
             p.centre_investment_yuan[kind],
@@ -373,11 +380,19 @@ def arrivals(
         sd = p.arrival_rd_log_sd
         rd = p.centre_rd_yuan[kind] * rng.lognormal(-0.5 * sd**2, sd, n)
         revenue = rd / p.arrival_rd_intensity
+        industry = rng.choice(places.candidates, n)
+        if kind == "bonded":
+            zone = np.full(n, bonded_zone)
+        elif arrival_zone >= 0:
+            zone = np.full(n, arrival_zone)
+        else:
+            zone = rng.choice(len(zone_p), n, p=zone_p)
         rows = firms.append(
             n,
             entry_year=year,
-            industry=rng.choice(len(INDUSTRIES) - 1, n),
-            zone=BONDED_ZONE if kind == "bonded" else arrival_zone,
+            industry=industry,
+            zone=zone,
+            bonded=kind == "bonded",
             ownership=OWNER_OF_TYPE[kind],
             revenue=revenue,
             employees=revenue / revenue_per_employee,

@@ -65,6 +65,7 @@ class TalentParams:
         high=3.0e6,
         unit="yuan per year",
         source="assumption; Changsha wage levels by tier",
+        city="changsha",
         rule="agents.talent.TalentConditions.delta_v",
     )
     housing_need_m2: dict = param(

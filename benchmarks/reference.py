@@ -16,12 +16,13 @@ import math
 import mesa
 import numpy as np
 
-from agents.categories import BONDED_ZONE, CENTRE_TYPES, TIERS
+from agents.categories import CENTRE_TYPES, TIERS
 from benchmarks.subset import BaseYear, Clock
 
 FIRM_FIELDS = (
     "industry",
     "zone",
+    "bonded",
     "high_tech",
     "listed",
     "centre_type",
@@ -82,7 +83,7 @@ class RefFirm(mesa.Agent):
         if lv.cultivation_subsidy_rate > 0 and self.cultivation:
             cap = lv.cultivation_subsidy_cap_yuan
             out += scale("B") * _capped(lv.cultivation_subsidy_rate, cap, rd)
-        if self.zone == BONDED_ZONE:
+        if self.bonded:
             out += lv.bonded_duty_relief_rate
         return out
 

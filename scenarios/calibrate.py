@@ -45,7 +45,14 @@ from omegaconf import DictConfig
 from agents.params import documented_fields
 from scenarios import emulation
 from sim.compose import register_schema
-from sim.config import KPI_IDS, CalibrationConfig, ConfigError, SimConfig, to_sim_config
+from sim.config import (
+    KPI_IDS,
+    CalibrationConfig,
+    ConfigError,
+    EstimateConfig,
+    SimConfig,
+    to_sim_config,
+)
 from sim.likelihood import observation_table
 from sim.model import InnovationModel
 from sim.observations import load_observed, observed_path
@@ -125,7 +132,12 @@ def history_config(cfg: SimConfig) -> SimConfig:
     changes in the record (super-deduction rates, the 2023 measures) are what the data see.
     """
     cal = cfg.calibration
-    region = replace(cfg.region, base_year=cal.base_year, data_file=_data_file(cfg, cal.base_year))
+    region = replace(
+        cfg.region,
+        base_year=cal.base_year,
+        data_file=_data_file(cfg, cal.base_year),
+        estimates=estimates_for(cfg.region, cal.base_year),
+    )
     run = replace(
         cfg.run,
         horizon=cal.end_year,
@@ -138,6 +150,15 @@ def history_config(cfg: SimConfig) -> SimConfig:
         base_state_uncertainty=cal.base_state_uncertainty,
     )
     return replace(cfg, region=region, run=run)
+
+
+def estimates_for(region, year: int):
+    """The estimates of the region's data file for ``year`` (``estimates`` at its base year,
+    ``estimates_by_year[year]`` for an earlier calibration base year, else none).
+    """
+    if year == region.base_year:
+        return region.estimates
+    return region.estimates_by_year.get(year, EstimateConfig())
 
 
 def _data_file(cfg: SimConfig, year: int) -> str:
@@ -349,6 +370,20 @@ def plot_prior_predictive(prior: pd.DataFrame, path: Path) -> None:
 # Outputs
 
 
+def install_dir(cfg: SimConfig) -> Path:
+    """Where ``calibration.install`` writes the calibrated region and its posterior.
+
+    ``calibration.install_dir`` when given (absolute, or relative to the working directory);
+    else the ``region/`` folder of the user's first config dir (``region.config_dirs``); else the
+    project's ``conf/region/`` (the shipped regions).
+    """
+    if cfg.calibration.install_dir:
+        return Path(cfg.calibration.install_dir).expanduser().resolve()
+    if cfg.region.config_dirs:
+        return Path(cfg.region.config_dirs[0]) / "region"
+    return CONF_DIR / "region"
+
+
 def region_yaml(cfg: SimConfig, names: list[str], best: pd.Series, posterior_name: str) -> str:
     """A region config that selects the base region and overrides the calibrated parameters."""
     lines = [
@@ -361,6 +396,9 @@ def region_yaml(cfg: SimConfig, names: list[str], best: pd.Series, posterior_nam
         f"  - {cfg.region.name}",
         "  - _self_",
         f"posterior_file: {posterior_name}",
+        f"calibrated_for: {cfg.region.name}",
+        "calibrated_parameters:",
+        *[f"  - {name}" for name in names],
     ]
     tree: dict = {}
     for name in names:
@@ -553,7 +591,8 @@ def calibrate(
     report = report_markdown(cfg, result, errors, summary, seconds, workers)
     atomic_write(out_dir / "report.md", lambda p: p.write_text(report))
     if cal.install:
-        region_dir = CONF_DIR / "region"
+        region_dir = install_dir(cfg)
+        region_dir.mkdir(parents=True, exist_ok=True)
         atomic_write(region_dir / f"{cal.output_region}.yaml", lambda p: p.write_text(text))
         atomic_write(region_dir / posterior_name, lambda p: posterior.to_csv(p, index=False))
     return {
@@ -600,7 +639,7 @@ def main(dcfg: DictConfig) -> None:
         print(f"piled against a bound of the prior range: {sides}")
     print(f"{res['simulations']} simulations; posterior ESS {res['ess']:.0f}")
     if cal.install:
-        print(f"installed conf/region/{cal.output_region}.yaml")
+        print(f"installed {install_dir(cfg) / (cal.output_region + '.yaml')}")
 
 
 register_schema()

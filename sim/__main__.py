@@ -46,6 +46,7 @@ from sim.outputs import (
     write_outcomes,
     write_results,
 )
+from sim.provenance import announce
 from sim.region import load_base_state
 from sim.rundir import (
     RunDirBusy,
@@ -135,6 +136,7 @@ def run_job(cfg: SimConfig, out_dir: Path) -> None:
         f"levers={cfg.levers.name} region={cfg.region.name} replicates={cfg.run.replicates} "
         f"-> {out_dir}"
     )
+    announce(cfg, load_base_state(cfg.region))
     skipped = assimilation.skip_reason(cfg, region_observations(cfg))
     if cfg.run.assimilate and skipped:
         print(f"assimilation skipped: {skipped}")

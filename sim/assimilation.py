@@ -109,7 +109,7 @@ def last_shared_year(cfg: SimConfig) -> int:
     lv, base = cfg.levers, cfg.region.base_year
     if cfg.run.policy == "timeline":
         return cfg.run.horizon
-    timeline = resolve_timeline(cfg.region.policy_timeline)
+    timeline = resolve_timeline(cfg.region.policy_timeline, tuple(cfg.region.config_dirs))
     for year in range(base + 1, cfg.run.horizon + 1):
         for quarter in (1, 2, 3, 4):
             if (year, quarter) < (lv.start_year, lv.start_quarter):

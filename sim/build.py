@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.categories import DEGREES, INDUSTRIES, OWNERSHIPS, TIERS, UNIVERSITY_KINDS, ZONES
+from agents.categories import DEGREES, OWNERSHIPS, TIERS, UNIVERSITY_KINDS, Structure
 from agents.firm import CENTRE_CODE, FirmState
 from agents.fund import CREDIT, GUIDANCE, VC, FundState
-from agents.params import param
+from agents.params import ConfigError, param
 from agents.talent import TalentState
 from agents.university import UniversityState
 from sim.region import BaseState
@@ -37,39 +37,39 @@ class PopulationConfig:
         0.5, low=0.2, high=0.8, unit="share", source="assumption", rule="sim.build.build_firms"
     )
     industry_shares: dict = param(
-        {
-            "construction_machinery": 0.08,
-            "autos_and_parts": 0.07,
-            "digital": 0.22,
-            "new_materials": 0.10,
-            "video_and_culture": 0.06,
-            "modern_seed": 0.02,
-            "aerospace": 0.03,
-            "life_and_health": 0.10,
-            "intelligent_equipment": 0.10,
-            "other": 0.22,
-        },
+        {},
         low=0.0,
         high=1.0,
         unit="share",
-        source="assumption from industry chain reports",
+        source="the region's own industries (region config); Changsha: assumption from industry "
+        "chain reports",
         rule="sim.build.build_firms",
     )
     zone_shares: dict = param(
-        {
-            "xiangjiang_science_city": 0.18,
-            "ftz_bonded_zone": 0.02,
-            "ftz_other": 0.08,
-            "malanshan_video_base": 0.04,
-            "kegda_jinxia_base": 0.02,
-            "dazehu_returnee_town": 0.01,
-            "rest_of_city": 0.65,
-        },
+        {},
         low=0.0,
         high=1.0,
         unit="share",
-        source="assumption",
+        source="the region's own zones (region config); assumption",
         rule="sim.build.build_firms",
+    )
+    catch_all_industry: str = param(
+        "",
+        low=0,
+        high=0,
+        unit="industry name",
+        source="structure: the industry of industry_shares holding everything else (never a "
+        "cluster candidate); empty = none",
+        rule="agents.clusters.cluster_round",
+    )
+    special_zones: dict = param(
+        {},
+        low=0,
+        high=0,
+        unit="role -> zone name",
+        source="structure: {bonded: <zone>} names the zone where bonded R&D (A5) applies; "
+        "empty = the city has no bonded zone",
+        rule="agents.firm.marginal_support",
     )
     ownership_shares: dict = param(
         {"private": 0.86, "soe": 0.08, "foreign": 0.045, "fortune500_affiliate": 0.015},
@@ -120,6 +120,7 @@ class PopulationConfig:
         high=120,
         unit="count",
         source="'97 independent research institutes' (2019)",
+        city="changsha",
         rule="sim.build.build_universities",
     )
     new_type_institutions: int = param(
@@ -131,6 +132,7 @@ class PopulationConfig:
         high=8,
         unit="count",
         source="'4+4' flagship labs of Hunan",
+        city="changsha",
         rule="sim.build.build_universities",
     )
     degree_shares: dict = param(
@@ -292,11 +294,12 @@ class PopulationConfig:
         rule="sim.build.build_funds",
     )
     centre_arrival_zone: str = param(
-        "xiangjiang_science_city",
+        "",
         low=0,
         high=0,
         unit="zone name",
-        source="city plan: arriving R&D centres settle in the science city",
+        source="city plan (region config; Changsha: the science city); empty = arriving "
+        "centres spread over zones by zone_shares",
         rule="agents.rd_centres.arrivals",
     )
 
@@ -348,10 +351,16 @@ def build_firms(region, base: BaseState, rng: np.random.Generator) -> FirmState:
     # Revenue is not observed: scale it so that firm R&D equals the enterprise share of city R&D.
     scale = base["rd_expenditure"] * base["rd_enterprise_share"] / reported.sum()
     revenue = revenue * scale
+    places = Structure.of(pop)
+    industry = rng.choice(
+        len(places.industries), n, p=_shares(pop.industry_shares, places.industries)
+    )
+    zone = rng.choice(len(places.zones), n, p=_shares(pop.zone_shares, places.zones))
     rows = f.append(
         n,
-        industry=rng.choice(len(INDUSTRIES), n, p=_shares(pop.industry_shares, INDUSTRIES)),
-        zone=rng.choice(len(ZONES), n, p=_shares(pop.zone_shares, ZONES)),
+        industry=industry,
+        zone=zone,
+        bonded=zone == places.bonded_zone,
         ownership=rng.choice(len(OWNERSHIPS), n, p=_shares(pop.ownership_shares, OWNERSHIPS)),
         revenue=revenue,
         employees=revenue / pop.revenue_per_employee_yuan,
@@ -428,7 +437,14 @@ def build_universities(region, base: BaseState, rng: np.random.Generator) -> Uni
     u.research_output[rows] = out
     u.contract_turnover[rows] = out * region.behaviour.university.transfer_turnover_per_output_yuan
     flagship = rows[kinds == UNIVERSITY_KINDS.index("flagship_lab")]
-    u.big_science[flagship[: int(round(base["national_lab_or_big_science"]))]] = True
+    hosted = int(round(base["national_lab_or_big_science"]))
+    if hosted > len(flagship):
+        raise ConfigError(
+            f"base-year national_lab_or_big_science={hosted} is more than "
+            f"region.population.flagship_labs={pop.flagship_labs}: each national lab or large "
+            "facility is hosted by a flagship lab; raise flagship_labs to at least the count"
+        )
+    u.big_science[flagship[:hosted]] = True
     return u
 
 

@@ -12,10 +12,11 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import ConfigError, SimConfig, key_error, to_sim_config
+from sim.paths import user_dirs
 from sim.region import CONF_DIR
 
 
@@ -69,7 +70,13 @@ def compose_dict(overrides: Iterable[str] = ()) -> DictConfig:
         gh.clear()
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            return compose(config_name="config", overrides=list(overrides))
+            cfg = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+        dirs = user_dirs(cfg.hydra.runtime.config_sources)
+        with open_dict(cfg):
+            del cfg["hydra"]
+        if dirs and not cfg.region.config_dirs:
+            cfg.region.config_dirs = dirs
+        return cfg
     except (HydraException, OmegaConfBaseException) as err:
         raise ConfigError(" ".join(str(err).split())) from err
     finally:

@@ -21,7 +21,7 @@ from typing import Any
 
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from agents.categories import INDUSTRIES, OWNERSHIPS, TIERS, ZONES
+from agents.categories import OWNERSHIPS, SPECIAL_ZONES, TIERS
 from agents.clusters import ClusterParams
 from agents.economy import Driver, EconomyParams, ExogenousConfig
 from agents.entry import EntryParams
@@ -62,13 +62,48 @@ class BehaviourConfig:
 
 
 @dataclass
+class EstimateConfig:
+    """Base-year indicators a region has not published, estimated from a named reference city.
+
+    ``by`` maps each estimated indicator to the indicator it is scaled by (``gdp``,
+    ``resident_population``, ``gdp_per_capita``, or ``none`` to copy it); the rule is
+    :func:`sim.region.estimate_indicators`. Every estimate is marked in the run record.
+    """
+
+    reference_region: str = ""
+    """Name of the reference city (e.g. ``changsha``)."""
+    reference_data_file: str = ""
+    """Its base-year data file (same base year), resolved like every region file (sim.paths)."""
+    by: dict[str, str] = field(default_factory=dict)
+    widen: float = 0.3
+    """Relative half-width added to an estimate's range (scaling is a rough rule)."""
+
+
+@dataclass
 class RegionConfig:
     """A city: base-year data file, composition, exogenous drivers and behaviour."""
 
-    name: str = "changsha"
+    name: str = ""
     base_year: int = 2022
-    data_file: str = "changsha_base_2022.csv"
+    data_file: str = ""
     base_state: str = "value"
+    config_dirs: list[str] = field(default_factory=list)
+    """The user's config directories that relative file names are looked up in before the
+    project's ``conf/region/`` (:mod:`sim.paths`); filled in from ``hydra.searchpath`` when the
+    config is composed, so a saved ``config.yaml`` finds the same files."""
+    estimates: EstimateConfig = field(default_factory=EstimateConfig)
+    estimates_by_year: dict[int, EstimateConfig] = field(default_factory=dict)
+    """Estimates of the data files of other base years (a calibration from an earlier year:
+    ``data_file`` with that year; :func:`scenarios.calibrate.estimates_for`)."""
+    calibrated_for: str = ""
+    """The region whose record the behaviour values and ``posterior_file`` were calibrated on
+    (written by ``python -m scenarios.calibrate`` with ``calibration.install``); a posterior is
+    used only by that region."""
+    calibrated_parameters: list[str] = field(default_factory=list)
+    """The parameters that calibration set (the posterior's columns)."""
+    inherited_parameters: list[str] = field(default_factory=list)
+    """Derived, not set: parameters whose value rests on another city's figures or calibration
+    (listed in every run's ``config.yaml`` and printed once by the commands)."""
     posterior_file: str = ""
     observed_file: str = ""
     track_record_file: str = ""
@@ -178,8 +213,11 @@ class CalibrationConfig:
     """Model discrepancy per KPI (share of the value; units for raw-scale KPIs; ``default``)."""
     posterior_size: int = 100
     check_sets: int = 40
-    output_region: str = "changsha_calibrated"
+    output_region: str = "${region.name}_calibrated"
     install: bool = False
+    install_dir: str = ""
+    """Where ``install`` writes (empty: the user's first config dir's ``region/``, else the
+    project's ``conf/region/``; see :func:`scenarios.calibrate.install_dir`)."""
 
 
 @dataclass
@@ -280,6 +318,89 @@ def _check_shares(shares: dict, names: tuple, where: str) -> None:
         raise ConfigError(f"{where} must sum to 1, got {total:.6f}")
 
 
+MAX_CATEGORIES = 127
+"""Most industries or zones of a region (codes are stored as int8)."""
+
+
+def _check_structure(pop: PopulationConfig) -> None:
+    """The region's own industries and zones: named, shares summing to 1, roles that exist."""
+    where = "region.population"
+    for key, what in (("industry_shares", "industries"), ("zone_shares", "zones")):
+        shares = getattr(pop, key)
+        if not shares:
+            raise ConfigError(
+                f"{where}.{key} is empty: a region names its own {what} with their shares "
+                "(see docs/your_city.md)"
+            )
+        if len(shares) > MAX_CATEGORIES:
+            raise ConfigError(f"{where}.{key} has {len(shares)} {what}; at most {MAX_CATEGORIES}")
+        _check_shares(shares, tuple(shares), f"{where}.{key}")
+    industries, zones = list(pop.industry_shares), list(pop.zone_shares)
+    if pop.catch_all_industry and pop.catch_all_industry not in industries:
+        raise ConfigError(
+            f"{where}.catch_all_industry={pop.catch_all_industry!r} is not an industry; allowed: "
+            f"{industries} or '' (none)"
+        )
+    if len([i for i in industries if i != pop.catch_all_industry]) == 0:
+        raise ConfigError(f"{where}.industry_shares has no industry besides the catch-all one")
+    for role, zone in pop.special_zones.items():
+        if role not in SPECIAL_ZONES:
+            raise ConfigError(
+                f"{where}.special_zones has role {role!r}; allowed: {list(SPECIAL_ZONES)}"
+            )
+        if zone not in zones:
+            raise ConfigError(
+                f"{where}.special_zones.{role}={zone!r} is not a zone; allowed: {zones}"
+            )
+    if pop.centre_arrival_zone and pop.centre_arrival_zone not in zones:
+        raise ConfigError(
+            f"{where}.centre_arrival_zone={pop.centre_arrival_zone!r} is not a zone; allowed: "
+            f"{zones} or '' (spread by zone_shares)"
+        )
+    for name in pop.initial_clusters:
+        if name not in industries or name == pop.catch_all_industry:
+            allowed = [i for i in industries if i != pop.catch_all_industry]
+            raise ConfigError(f"{where}.initial_clusters has {name!r}; allowed: {allowed}")
+
+
+def _check_posterior_owner(region: RegionConfig) -> None:
+    """A posterior is used only by the region it was calibrated for."""
+    if region.posterior_file and region.calibrated_for != region.name:
+        owner = region.calibrated_for or "an unnamed region"
+        raise ConfigError(
+            f"region.posterior_file={region.posterior_file!r} was calibrated for {owner}, not for "
+            f"region {region.name!r}; set region.posterior_file='' (and say so) or calibrate "
+            f"{region.name} (python -m scenarios.calibrate region={region.name} "
+            "calibration.install=true)"
+        )
+
+
+def inherited_parameters(region: RegionConfig) -> list[str]:
+    """Parameters whose value rests on another city: its figures or its calibration.
+
+    A parameter is inherited when (a) the region keeps a default whose source is another city's
+    figure or calibration (:func:`agents.params.source_city`) and its own calibration did not set
+    it, or (b) its values come from another region's calibration (``calibrated_for``).
+
+    Returns:
+        ``"<dotted name> (<city>: <source>)"`` lines, sorted.
+    """
+    from agents.params import source_city
+
+    own = set(region.calibrated_parameters) if region.calibrated_for == region.name else set()
+    out = []
+    if region.calibrated_for and region.calibrated_for != region.name:
+        out += [f"{n} ({region.calibrated_for}: calibrated)" for n in region.calibrated_parameters]
+    defaults = {name: value for name, value, _ in documented_fields(RegionConfig(), "region.")}
+    for name, value, meta in documented_fields(region, "region."):
+        city = source_city(meta)
+        if not city or city == region.name or name in own or name in region.calibrated_parameters:
+            continue
+        if value == defaults.get(name):
+            out.append(f"{name} ({city}: {meta['source']})")
+    return sorted(set(out))
+
+
 TARGET_KINDS = ("target", "tracking", "three_year")
 
 
@@ -371,7 +492,7 @@ def reference_policy(cfg: SimConfig) -> LeverConfig:
             "region.policy_timeline is empty: a region must state the policy in force from its "
             "base year on (see conf/region/changsha.yaml)"
         )
-    timeline = resolve_timeline(reg.policy_timeline)
+    timeline = resolve_timeline(reg.policy_timeline, tuple(reg.config_dirs))
     reference = state_at(timeline, reg.base_year, 4)
     if reference is None:
         first = reg.policy_timeline[0]
@@ -523,10 +644,27 @@ BELOW_ONE = ("firm.relabel_share_hte",)
 
 
 @lru_cache(maxsize=16)
-def _gdp_from_file(path: str, mtime_ns: int, column: str) -> float:
+def _gdp_from_file(
+    path: str,
+    mtime_ns: int,
+    column: str,
+    config_dirs: tuple[str, ...] = (),
+    estimates: tuple = (),
+) -> float:
+    """GDP (yuan) of the data file at the resolved ``path``; cached by path and modification time.
+
+    ``estimates`` is ``(reference_region, reference_data_file, sorted by items, widen)``: the
+    file must load as the run will load it (GDP itself is never estimated).
+    """
     from sim.region import load_base_state
 
-    region = RegionConfig(data_file=os.path.basename(path), base_state=column)
+    ref_region, ref_file, by, widen = estimates or ("", "", (), EstimateConfig().widen)
+    region = RegionConfig(
+        data_file=path,
+        base_state=column,
+        config_dirs=list(config_dirs),
+        estimates=EstimateConfig(ref_region, ref_file, dict(by), widen),
+    )
     return load_base_state(region)["gdp"]
 
 
@@ -537,10 +675,18 @@ def base_year_gdp(region: RegionConfig) -> float | None:
     """
     from sim.region import data_path
 
-    path = data_path(region)
     try:
+        path = data_path(region).resolve()
         stat = path.stat()
-        return _gdp_from_file(str(path), stat.st_mtime_ns, region.base_state)
+        est = region.estimates
+        estimates = (
+            est.reference_region,
+            est.reference_data_file,
+            tuple(sorted(dict(est.by or {}).items())),
+            float(est.widen),
+        )
+        dirs = tuple(str(d) for d in region.config_dirs)
+        return _gdp_from_file(str(path), stat.st_mtime_ns, region.base_state, dirs, estimates)
     except (OSError, ConfigError):
         return None
 
@@ -654,15 +800,9 @@ def check(cfg: SimConfig) -> SimConfig:
     cfg.reference_levers = reference_policy(cfg)
     validate(cfg.reference_levers, "reference_levers.")
     pop = cfg.region.population
-    _check_shares(pop.industry_shares, INDUSTRIES, "region.population.industry_shares")
-    _check_shares(pop.zone_shares, ZONES, "region.population.zone_shares")
+    _check_structure(pop)
     _check_shares(pop.ownership_shares, OWNERSHIPS, "region.population.ownership_shares")
     _check_shares(pop.tier_shares, TIERS, "region.population.tier_shares")
-    for name in pop.initial_clusters:
-        if name not in INDUSTRIES:
-            raise ConfigError(
-                f"region.population.initial_clusters has {name!r}; allowed: {list(INDUSTRIES)}"
-            )
     t = cfg.region.behaviour.talent
     for key in ("leave_rate_base", "wage_yuan_per_year", "housing_need_m2", "promotion_rate"):
         if set(getattr(t, key)) != set(TIERS):
@@ -672,6 +812,8 @@ def check(cfg: SimConfig) -> SimConfig:
             f"region.base_state={cfg.region.base_state!r}; allowed: 'value', 'low', 'high'"
         )
     _check_exogenous(cfg.region.exogenous)
+    _check_posterior_owner(cfg.region)
+    cfg.region.inherited_parameters = inherited_parameters(cfg.region)
     _check_calibration(cfg.calibration)
     _check_validation(cfg.validation, cfg.calibration)
     run = cfg.run
@@ -753,11 +895,43 @@ def to_sim_config(cfg: DictConfig | SimConfig | dict[str, Any]) -> SimConfig:
     schema = OmegaConf.structured(SimConfig)
     try:
         merged = OmegaConf.merge(schema, cfg)
+        _fill_config_dirs(merged)
         obj = OmegaConf.to_object(merged)
+    except ConfigError:
+        raise
     except Exception as err:  # omegaconf errors carry key and type; keep the first line
         raise ConfigError(str(err).splitlines()[0]) from err
     _refuse_reference_overrides(obj)
+    _refuse_foreign_targets(obj)
     return check(obj)
+
+
+def _fill_config_dirs(cfg: DictConfig) -> None:
+    """``region.config_dirs`` from the running Hydra app's search path, unless given."""
+    from sim.paths import hydra_config_dirs
+
+    if not cfg.region.config_dirs:
+        cfg.region.config_dirs = hydra_config_dirs()
+
+
+def _refuse_foreign_targets(cfg: SimConfig) -> None:
+    """A region is scored only against its own targets, and brings them.
+
+    A region config selects its targets file in its defaults list
+    (``- /targets@_global_.targets: <region>``); a ``targets=<name>`` override must name a file
+    of the same region (``name: <region>``).
+    """
+    name, region = cfg.targets.name, cfg.region.name
+    if name == TargetsConfig.name:
+        raise ConfigError(
+            f"region {region!r} brings no targets: add '- /targets@_global_.targets: {region}' to "
+            f"the defaults of its region config and write targets/{region}.yaml (name: {region})"
+        )
+    if name != region:
+        raise ConfigError(
+            f"targets={name} are the targets of {name!r}, not of region {region!r}; choose "
+            f"targets={region} (a targets file with name: {region})"
+        )
 
 
 def _refuse_reference_overrides(cfg: SimConfig) -> None:

@@ -47,9 +47,14 @@ FAMILY_NAMES = {
 LEVERS_DIR = Path(__file__).resolve().parent.parent / "conf" / "levers"
 
 
-def preset_names() -> list[str]:
-    """Lever presets shipped in ``conf/levers/`` (``none`` first, then by name)."""
-    names = sorted(p.stem for p in LEVERS_DIR.glob("*.yaml"))
+def _lever_dirs(config_dirs: tuple[str, ...] = ()) -> list[Path]:
+    """Where presets are looked for: each user config dir's ``levers/``, then the project's."""
+    return [Path(d) / "levers" for d in config_dirs] + [LEVERS_DIR]
+
+
+def preset_names(config_dirs: tuple[str, ...] = ()) -> list[str]:
+    """Lever presets of ``conf/levers/`` and the user's config dirs (``none`` first, by name)."""
+    names = sorted({p.stem for d in _lever_dirs(config_dirs) for p in d.glob("*.yaml")})
     return sorted(names, key=lambda n: (n != "none", n != "baseline", n))
 
 
@@ -418,22 +423,31 @@ class PolicyPeriod:
     levers: dict = field(default_factory=dict)
 
 
-def load_preset(name: str) -> LeverConfig:
-    """A lever preset of ``conf/levers/`` as a typed config (its ``defaults`` chain resolved)."""
-    return copy.deepcopy(_load_preset(name))
+def load_preset(name: str, config_dirs: tuple[str, ...] = ()) -> LeverConfig:
+    """A lever preset as a typed config (its ``defaults`` chain resolved).
+
+    Presets are looked for in each user config dir's ``levers/`` (``region.config_dirs``), then in
+    the project's ``conf/levers/``.
+    """
+    return copy.deepcopy(_load_preset(name, tuple(config_dirs)))
 
 
 @cache
-def _load_preset(name: str) -> LeverConfig:
+def _load_preset(name: str, config_dirs: tuple[str, ...]) -> LeverConfig:
     return OmegaConf.to_object(
-        OmegaConf.merge(OmegaConf.structured(LeverConfig), _preset_node(name))
+        OmegaConf.merge(OmegaConf.structured(LeverConfig), _preset_node(name, config_dirs))
     )
 
 
-def _preset_node(name: str, seen: tuple[str, ...] = ()) -> Any:
-    path = LEVERS_DIR / f"{name}.yaml"
-    if not path.is_file():
-        raise ConfigError(f"lever preset {name!r} not found; available: {preset_names()}")
+def _preset_node(name: str, config_dirs: tuple[str, ...], seen: tuple[str, ...] = ()) -> Any:
+    path = next(
+        (d / f"{name}.yaml" for d in _lever_dirs(config_dirs) if (d / f"{name}.yaml").is_file()),
+        None,
+    )
+    if path is None:
+        raise ConfigError(
+            f"lever preset {name!r} not found; available: {preset_names(config_dirs)}"
+        )
     if name in seen:
         raise ConfigError(f"lever preset {name!r} includes itself through {list(seen)}")
     node = OmegaConf.load(path)
@@ -441,26 +455,30 @@ def _preset_node(name: str, seen: tuple[str, ...] = ()) -> Any:
     merged = OmegaConf.create()
     for item in defaults:
         if item != "_self_":
-            merged = OmegaConf.merge(merged, _preset_node(str(item), (*seen, name)))
+            merged = OmegaConf.merge(merged, _preset_node(str(item), config_dirs, (*seen, name)))
     return OmegaConf.merge(merged, node)
 
 
-def resolve_timeline(periods: list[PolicyPeriod]) -> list[tuple[tuple[int, int], LeverConfig]]:
+def resolve_timeline(
+    periods: list[PolicyPeriod], config_dirs: tuple[str, ...] = ()
+) -> list[tuple[tuple[int, int], LeverConfig]]:
     """The levers in force from each period's start, changes applied cumulatively.
 
     Raises:
         ConfigError: unknown lever keys, periods out of order, or an unknown preset.
     """
-    key = repr(periods)
+    key = repr((periods, tuple(config_dirs)))
     if key not in _TIMELINES:
-        _TIMELINES[key] = _resolve_timeline(periods)
+        _TIMELINES[key] = _resolve_timeline(periods, tuple(config_dirs))
     return copy.deepcopy(_TIMELINES[key])
 
 
 _TIMELINES: dict[str, list] = {}
 
 
-def _resolve_timeline(periods: list[PolicyPeriod]) -> list[tuple[tuple[int, int], LeverConfig]]:
+def _resolve_timeline(
+    periods: list[PolicyPeriod], config_dirs: tuple[str, ...]
+) -> list[tuple[tuple[int, int], LeverConfig]]:
     out: list[tuple[tuple[int, int], LeverConfig]] = []
     current = OmegaConf.structured(LeverConfig)
     last = None
@@ -473,7 +491,7 @@ def _resolve_timeline(periods: list[PolicyPeriod]) -> list[tuple[tuple[int, int]
             raise ConfigError(f"{where} starts {start}, not after the previous period {last}")
         try:
             if period.preset:
-                current = OmegaConf.structured(load_preset(period.preset))
+                current = OmegaConf.structured(load_preset(period.preset, config_dirs))
             current = OmegaConf.merge(current, OmegaConf.create(dict(period.levers)))
             levers = OmegaConf.to_object(current)
         except OmegaConfBaseException as err:

@@ -44,7 +44,7 @@ from agents import (
     talent,
     university,
 )
-from agents.categories import INDUSTRIES, ZONES
+from agents.categories import Structure
 from agents.economy import Economy, draw
 from agents.firm import Firm
 from agents.fund import DealBook, Fund
@@ -197,7 +197,7 @@ class InnovationModel(mesa.Model):
         )
         self.exo_draws = self._draw_exogenous(uncertain)
         scenario = cfg.levers if cfg.run.policy == "scenario" else None
-        timeline = resolve_timeline(cfg.region.policy_timeline)
+        timeline = resolve_timeline(cfg.region.policy_timeline, tuple(cfg.region.config_dirs))
         self.policy = PolicyState(scenario, cfg.reference_levers, timeline)
         self.ledger = PublicCostLedger()
         tg = cfg.targets
@@ -208,10 +208,12 @@ class InnovationModel(mesa.Model):
         n_clusters = int(round(self.base["national_mfg_clusters"]))
         self.clusters = list(cfg.region.population.initial_clusters)[:n_clusters]
         pop = cfg.region.population
+        self.places = Structure.of(pop)
         self.composition = entry.Composition(
-            np.array([pop.industry_shares[k] for k in INDUSTRIES]),
-            np.array([pop.zone_shares[k] for k in ZONES]),
+            np.array([pop.industry_shares[k] for k in self.places.industries]),
+            np.array([pop.zone_shares[k] for k in self.places.zones]),
             pop.revenue_per_employee_yuan,
+            self.places.bonded_zone,
         )
         self.reference = self._references()
         leave, arrivals = talent.base_flows(
@@ -227,7 +229,7 @@ class InnovationModel(mesa.Model):
             b.spillovers,
             university.research_output(self.universities),
             platforms.count(self.firms, self.universities),
-            industry_knowledge(self.firms, len(INDUSTRIES)),
+            industry_knowledge(self.firms, len(self.places.industries)),
         )
         u = self.universities
         u.rd_spend[u.live()] = u.researchers[u.live()] * self.reference.univ_rd_per_researcher
@@ -570,7 +572,8 @@ class InnovationModel(mesa.Model):
             ledger=self.ledger,
             talent_ratio=persons / self.reference.talent_stock,
             year=self.year,
-            arrival_zone=ZONES.index(pop.centre_arrival_zone),
+            places=self.places,
+            zone_p=self.composition.zone_p,
             revenue_per_employee=pop.revenue_per_employee_yuan,
         )
         if self.policy.levers.centre_registration_open:
@@ -622,7 +625,16 @@ class InnovationModel(mesa.Model):
             self.funds, f, self.deals, b.fund, s.fund, policy=pol, ledger=self.ledger, year=year
         )
         if year in self.region.exogenous.cluster_round_years:
-            self.clusters.extend(clusters.cluster_round(f, self.clusters, b.clusters, s.market))
+            self.clusters.extend(
+                clusters.cluster_round(
+                    f,
+                    self.clusters,
+                    b.clusters,
+                    s.market,
+                    self.places.industries,
+                    self.places.candidates,
+                )
+            )
         rd = self.rd_firms_this_year + self.rd_institutions_this_year
         self.rd_firms_this_year = self.rd_institutions_this_year = 0.0
         self.economy.close_year()

@@ -40,23 +40,20 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.config import KPI_IDS, ConfigError
+from sim.paths import region_file
+from sim.published import APPROX_SHARE, Parsed, parse_published  # noqa: F401 (re-exported)
 
 CONF_REGION = Path(__file__).resolve().parent.parent / "conf" / "region"
 
 KINDS = ("exact", "range", "lower", "upper")
-APPROX_SHARE = 0.05
-"""Half-width of the range given to an approximate figure ("~6400", "about"), as a share."""
-
 CONFIDENCE_ORDER = ("low", "medium", "high")
 
 COLUMNS = (
@@ -89,127 +86,24 @@ TIDY = (
     "sources",
 )
 
-_LOWER = (
-    r"\+\s*$",
-    r"^\s*(?:>=?|≥|＞)",
-    r"\bover\b",
-    r"\bmore than\b",
-    r"\babove\b",
-    r"\bat least\b",
-    r"\bexceed",
-    "余",
-    "多",
-    "突破",
-    "超过",
-    "以上",
-    "逾",
-)
-_UPPER = (
-    r"^\s*(?:<=?|≤|＜)",
-    r"\bunder\b",
-    r"\bbelow\b",
-    r"\bless than\b",
-    r"\bat most\b",
-    r"\bup to\b",
-    "以下",
-    "不足",
-    "不到",
-)
-_APPROX = (
-    r"^\s*[~～≈]",
-    r"\babout\b",
-    r"\baround\b",
-    r"\bapprox",
-    r"\bcirca\b",
-    r"\bc\.\s",
-    "约",
-    "左右",
-)
-_MULTIPLIERS = {
-    "万": 1e4,
-    "亿": 1e8,
-    "thousand": 1e3,
-    "million": 1e6,
-    "billion": 1e9,
-    "trillion": 1e12,
-}
-_NUMBER = r"(\d+(?:\.\d+)?)"
-_MULT = r"\s*(万|亿|thousand|million|billion|trillion)?"
-_RANGE = re.compile(_NUMBER + _MULT + r"\s*(?:-|–|—|~|～|to|至|到)\s*" + _NUMBER + _MULT)
-_ONE = re.compile(r"(-)?" + _NUMBER + _MULT)
 
+def observed_path(
+    name: str, config_dirs: Iterable[str] = (), field: str = "region.observed_file"
+) -> Path:
+    """An observed (or track-record) file by name or by absolute path.
 
-@dataclass(frozen=True)
-class Parsed:
-    """An observation read from published text: central value, interval and kind."""
-
-    value: float
-    low: float
-    high: float
-    kind: str
-
-
-def _has(patterns: Iterable[str], text: str) -> bool:
-    return any(re.search(p, text, flags=re.IGNORECASE) for p in patterns)
-
-
-def _normalise(text: str) -> str:
-    text = str(text).strip()
-    text = text.replace("，", ",").replace("．", ".")
-    return re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", text)  # thousands separators
-
-
-def _number(digits: str, word: str | None) -> float:
-    return float(digits) * _MULTIPLIERS.get((word or "").lower(), 1.0)
-
-
-def parse_published(text: object, factor: float = 1.0) -> Parsed:
-    """Read a published figure ("3,400+", ">300", "~6400", "130-239", "1.2万") into an interval.
-
-    Args:
-        text: The figure as published (see the module docstring for the rule).
-        factor: Multiplies every number (converts the published unit to the KPI's unit).
-
-    Returns:
-        ``Parsed(value, low, high, kind)`` with ``kind`` one of ``exact``, ``range``, ``lower``,
-        ``upper``; open ends are ``-inf`` / ``+inf``.
-
-    Raises:
-        ValueError: no number in the text, a reversed range, or both bound markers.
+    A relative name is looked up in the user's ``config_dirs`` (``region.config_dirs``) first,
+    then in ``conf/region/`` (:func:`sim.paths.region_file`). When no candidate exists the path
+    in ``conf/region/`` is returned, so the loader reports the missing file (and a digest counts
+    it as empty).
     """
-    raw = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
-    norm = _normalise(raw)
-    if not norm:
-        raise ValueError("empty published value")
-    rng = _RANGE.search(norm)
-    if rng:
-        a = _number(rng.group(1), rng.group(2) or rng.group(4)) * factor
-        b = _number(rng.group(3), rng.group(4) or rng.group(2)) * factor
-        if a > b:
-            raise ValueError(f"range {raw!r} has its low end above its high end")
-        return Parsed((a + b) / 2, a, b, "range")
-    one = _ONE.search(norm)
-    if not one:
-        raise ValueError(f"no number in {raw!r}")
-    sign = -1.0 if one.group(1) and one.start() == 0 else 1.0
-    v = sign * _number(one.group(2), one.group(3)) * factor
-    lower, upper = _has(_LOWER, norm), _has(_UPPER, norm)
-    if lower and upper:
-        raise ValueError(f"{raw!r} reads as both a lower and an upper bound")
-    if lower:
-        return Parsed(v, v, math.inf, "lower")
-    if upper:
-        return Parsed(v, -math.inf, v, "upper")
-    if _has(_APPROX, norm):
-        lo, hi = sorted((v * (1 - APPROX_SHARE), v * (1 + APPROX_SHARE)))
-        return Parsed(v, lo, hi, "range")
-    return Parsed(v, v, v, "exact")
-
-
-def observed_path(name: str) -> Path:
-    """An observed file by name (in ``conf/region/``) or by absolute path."""
     path = Path(name)
-    return path if path.is_absolute() else CONF_REGION / name
+    if path.is_absolute() or not name or not config_dirs:
+        return path if path.is_absolute() else CONF_REGION / name
+    try:
+        return region_file(name, field, config_dirs, conf_dir=CONF_REGION.parent)
+    except ConfigError:
+        return CONF_REGION / name
 
 
 def derive(raw: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,8 @@ from sim.compose import to_yaml
 from sim.config import SimConfig
 from sim.ensemble import EnsembleResult
 from sim.observations import observed_path
-from sim.region import data_path
+from sim.paths import region_file
+from sim.region import CONF_DIR, data_path, load_base_state
 from sim.rundir import (
     CONFIG_FILE,
     COSTS_FILE,
@@ -49,13 +50,46 @@ def inputs_hash(cfg: SimConfig) -> str:
     The observed file (assimilated, and read for ``outcomes.csv``) and the track-record file
     count too (a missing one as empty).
     """
-    files = [data_path(cfg.region)]
-    if cfg.region.posterior_file:
-        files.append(data_path(cfg.region).parent / cfg.region.posterior_file)
-    for name in (cfg.region.observed_file, cfg.region.track_record_file):
+    return inputs_digest(input_files(cfg))
+
+
+def input_files(cfg: SimConfig) -> list[Path]:
+    """The region's data files behind a run (missing optional ones included, as they count).
+
+    The base-year data file, the reference city's file when indicators are estimated from it
+    (``region.estimates``), the posterior, observed and track-record files.
+    """
+    region = cfg.region
+    dirs = region.config_dirs
+    files = [data_path(region, must_exist=False)]
+    if region.estimates.by and region.estimates.reference_data_file:
+        name = region.estimates.reference_data_file
+        field = "region.estimates.reference_data_file"
+        files.append(region_file(name, field, dirs, conf_dir=CONF_DIR, must_exist=False))
+    if region.posterior_file:
+        name, field = region.posterior_file, "region.posterior_file"
+        files.append(region_file(name, field, dirs, conf_dir=CONF_DIR, must_exist=False))
+    for name, field in (
+        (region.observed_file, "region.observed_file"),
+        (region.track_record_file, "region.track_record_file"),
+    ):
         if name:
-            files.append(observed_path(name))
-    return inputs_digest(files)
+            files.append(observed_path(name, dirs, field))
+    return files
+
+
+def region_marks(cfg: SimConfig) -> dict[str, dict[str, str]]:
+    """What the run record says about the base-year data beyond the numbers.
+
+    ``estimated_indicators``: indicator -> the rule that estimated it from the reference city;
+    ``published_forms``: indicator -> the form of a value published as other than an exact
+    number (``range``, ``approx``, ``lower``, ``upper``). See :mod:`sim.region`.
+    """
+    base = load_base_state(cfg.region)
+    return {
+        "estimated_indicators": dict(base.estimated),
+        "published_forms": dict(base.published),
+    }
 
 
 def mark_run_complete(
@@ -72,6 +106,8 @@ def mark_run_complete(
         config_hash(cfg),
         files,
         inputs_hash=inputs_hash(cfg),
+        input_files=[str(p) for p in input_files(cfg)],
+        **region_marks(cfg),
         replicates=cfg.run.replicates,
         failed_replicates=len(result.errors),
         failed_spawn_keys=[int(k) for k in failed.spawn_key],

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import copy
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from agents.params import documented_fields
 from sim.config import ConfigError, SimConfig, check
+from sim.paths import region_file
 from sim.region import CONF_DIR
 
 POSTERIOR_STREAM = 0xCA1  # salt that separates parameter draws from the model's random streams
@@ -47,18 +47,18 @@ def with_params(cfg: SimConfig, names: list[str], values) -> SimConfig:
 
 
 @lru_cache(maxsize=8)
-def load_posterior(file_name: str) -> pd.DataFrame:
-    """Read and check a posterior file from ``conf/region/`` (or at an absolute path).
+def load_posterior(file_name: str, config_dirs: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read and check a posterior file (found like every region file: :mod:`sim.paths`).
 
     An absolute ``region.posterior_file`` points at a posterior outside the config tree, e.g. the
-    one a back-test origin calibrated into its run directory (``python -m scenarios.validate``).
+    one a back-test origin calibrated into its run directory (``python -m scenarios.validate``);
+    a relative one is looked up in ``config_dirs`` (``region.config_dirs``), then in
+    ``conf/region/``.
 
     Raises:
         ConfigError: missing file, unknown parameter column, non-numeric value or no rows.
     """
-    path = Path(file_name) if Path(file_name).is_absolute() else CONF_DIR / "region" / file_name
-    if not path.exists():
-        raise ConfigError(f"region.posterior_file={file_name!r} not found in {path.parent}")
+    path = region_file(file_name, "region.posterior_file", config_dirs, conf_dir=CONF_DIR)
     try:
         post = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
@@ -87,7 +87,7 @@ def for_replicate(cfg: SimConfig, replicate: int) -> tuple[SimConfig, int]:
     """
     if not (cfg.run.parameter_uncertainty and cfg.region.posterior_file):
         return cfg, -1
-    post = load_posterior(cfg.region.posterior_file)
+    post = load_posterior(cfg.region.posterior_file, tuple(cfg.region.config_dirs))
     k = draw_index(cfg, replicate, len(post))
     drawn = [c for c in post.columns if c not in set(cfg.run.fixed_parameters)]
     return check(with_params(cfg, drawn, post.iloc[k][drawn].to_numpy())), k

@@ -7,12 +7,25 @@ errors per industry.
 import numpy as np
 
 from agents import clusters
-from agents.categories import INDUSTRIES
+from agents.categories import Structure
 from agents.clusters import ClusterParams
 from agents.firm import FirmState
 
 ROUNDS = 20_000
-CANDIDATES = INDUSTRIES[:-1]  # "other" is never a candidate
+INDUSTRIES = (
+    "construction_machinery",
+    "autos_and_parts",
+    "digital",
+    "new_materials",
+    "video_and_culture",
+    "modern_seed",
+    "aerospace",
+    "life_and_health",
+    "intelligent_equipment",
+    "other",
+)
+PLACES = Structure(INDUSTRIES, ("anywhere",), catch_all="other")
+CANDIDATES = INDUSTRIES[:-1]  # the catch-all "other" is never a candidate
 
 
 def firms_with_rd(rd_by_industry: dict[str, float]) -> FirmState:
@@ -27,7 +40,9 @@ def win_shares(firms, already, p, seed=1):
     rng = np.random.default_rng(seed)
     wins = dict.fromkeys(INDUSTRIES, 0)
     for _ in range(ROUNDS):
-        for name in clusters.cluster_round(firms, already, p, rng):
+        for name in clusters.cluster_round(
+            firms, already, p, rng, PLACES.industries, PLACES.candidates
+        ):
             wins[name] += 1
     return {k: v / ROUNDS for k, v in wins.items()}
 
@@ -73,3 +88,18 @@ def test_dead_firms_do_not_count_and_count_is_the_list_length():
     shares = win_shares(firms, [], p)
     assert shares["digital"] == 0.0  # its only firm exited: R&D share 0, probability 0
     assert clusters.count(["digital", "aerospace"]) == 2 and clusters.count([]) == 0
+
+
+def test_a_region_without_a_catch_all_industry_has_every_industry_as_candidate():
+    places = Structure(("a", "b", "c"), ("z",))
+    np.testing.assert_array_equal(places.candidates, [0, 1, 2])
+    firms = FirmState()
+    firms.append(3, industry=np.arange(3), rd_real=np.ones(3))
+    rng = np.random.default_rng(3)
+    wins = dict.fromkeys(places.industries, 0)
+    p = ClusterParams(cluster_win_rate=0.1, cluster_strength_elasticity=0.0)
+    for _ in range(ROUNDS):
+        for name in clusters.cluster_round(firms, [], p, rng, places.industries, places.candidates):
+            wins[name] += 1
+    for name in places.industries:
+        assert_share(wins[name] / ROUNDS, 0.1)

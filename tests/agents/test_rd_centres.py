@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from agents import rd_centres
-from agents.categories import BONDED_ZONE, CENTRE_TYPES, OWNERSHIPS
+from agents.categories import CENTRE_TYPES, OWNERSHIPS, Structure
 from agents.firm import CENTRE_CODE, FirmState
 from agents.rd_centres import ARRIVING_TYPES, CentreParams, award_by_code
 from sim.ledger import PublicCostLedger
@@ -16,6 +16,10 @@ from sim.levers import CentreAmounts, LeverConfig, PolicyState
 P = CentreParams()
 INVESTMENT = P.centre_investment_yuan
 OWNER = {name: OWNERSHIPS.index(name) for name in OWNERSHIPS}
+PLACES = Structure(
+    ("digital", "other"), ("science_city", "bonded_zone"), "other", "bonded_zone", "science_city"
+)
+BONDED_ZONE = PLACES.bonded_zone
 
 
 def policy(**kw):
@@ -56,7 +60,13 @@ def test_eligible_type_follows_the_documents_order():
     ]
     for own, zone, revenue, rd, centre, _ in cases:
         f.append(
-            1, ownership=OWNER[own], zone=zone, revenue=revenue, rd_real=rd, centre_type=centre
+            1,
+            ownership=OWNER[own],
+            zone=zone,
+            bonded=zone == BONDED_ZONE,
+            revenue=revenue,
+            rd_real=rd,
+            centre_type=centre,
         )
     f.append(1, ownership=OWNER["private"], rd_real=big, centre_type=3, centre_registered=True)
     got = rd_centres.eligible_type(f, f.live(), P)
@@ -162,7 +172,8 @@ def test_arrivals_are_poisson_at_the_attractive_rate():
             ledger=ledger,
             talent_ratio=1.5,
             year=2025,
-            arrival_zone=0,
+            places=PLACES,
+            zone_p=np.array([1.0, 0.0]),
             revenue_per_employee=1e6,
         )
     ip_ratio = (9e6 + 1e6) / (0.0 + 1e6)
@@ -173,6 +184,7 @@ def test_arrivals_are_poisson_at_the_attractive_rate():
         assert abs(got - lam) < 4 * np.sqrt(lam / quarters), kind
     bonded = f.centre_type == CENTRE_CODE["bonded"]
     assert (f.zone[bonded] == BONDED_ZONE).all() and (f.zone[~bonded] == 0).all()
+    assert (f.bonded == bonded).all()  # the bonded flag marks exactly the bonded zone's firms
     assert (f.ownership[f.centre_type == CENTRE_CODE["foreign"]] == OWNER["foreign"]).all()
     # An arriving centre's R&D is lognormal around the typical value (mean-corrected).
     rd = f.rd_real[f.centre_type == CENTRE_CODE["leading_hq"]]
@@ -185,3 +197,29 @@ def test_arrivals_are_poisson_at_the_attractive_rate():
     assert costs["ip_and_international"] == pytest.approx(quarters * 9e6 / 4)
     award = award_by_code(ps.levers, 1.0, INVESTMENT)
     assert costs["centre_awards"] == pytest.approx(award[f.centre_type].sum())
+
+
+def test_a_region_without_a_bonded_zone_gets_no_bonded_centres_and_spreads_arrivals():
+    ps = policy(bonded_duty_relief_rate=0.05)
+    places = Structure(("a", "b", "other"), ("north", "south", "east"), "other")
+    zone_p = np.array([0.5, 0.3, 0.2])
+    f = FirmState()
+    rng = np.random.default_rng(5)
+    for _ in range(400):
+        rd_centres.arrivals(
+            f,
+            P,
+            rng,
+            policy=ps,
+            ledger=PublicCostLedger(),
+            talent_ratio=3.0,
+            year=2025,
+            places=places,
+            zone_p=zone_p,
+            revenue_per_employee=1e6,
+        )
+    assert f.count(f.centre_type == CENTRE_CODE["bonded"]) == 0 and not f.bonded[: f.n].any()
+    n = f.n
+    assert n > 200 and (f.industry[:n] != 2).all()  # never the catch-all industry
+    shares = np.bincount(f.zone[:n], minlength=3) / n
+    assert np.all(np.abs(shares - zone_p) < 4 * np.sqrt(zone_p * (1 - zone_p) / n))

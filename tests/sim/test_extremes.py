@@ -23,7 +23,6 @@ import pandas as pd
 import pytest
 
 import sim.region as region
-from agents.categories import INDUSTRIES
 from sim.compose import load_config
 from sim.kpis import KPI_IDS
 from tests.helpers import run_model
@@ -59,7 +58,7 @@ def _envelope(kpi: str, last: pd.Series, base: pd.Series, model) -> tuple[float,
         "gdp": (base.gdp * 0.9 * 1.04**YEARS, base.gdp * 1.1 * 1.065**YEARS),
         "platforms": (base.platforms, 3 * base.platforms / base.gdp * gdp),
         "rd_centres": (0.0, 0.1 * last.high_tech_enterprises),
-        "clusters": (base.clusters, len(INDUSTRIES) - 1),
+        "clusters": (base.clusters, len(model.places.candidates)),
         "talent": (0.5 * base.talent, 9.0e6),
         "listed": (0.5 * base.listed, 500.0),
         "little_giants": (0.0, 0.05 * _batches_to_2050(model)),
