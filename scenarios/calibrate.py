@@ -153,8 +153,10 @@ def history_config(cfg: SimConfig) -> SimConfig:
 
 
 def estimates_for(region, year: int):
-    """The estimates of the region's data file for ``year`` (``estimates`` at its base year,
-    ``estimates_by_year[year]`` for an earlier calibration base year, else none).
+    """The estimates of the region's data file for ``year``.
+
+    ``region.estimates`` at the region's base year, ``region.estimates_by_year[year]`` for an
+    earlier calibration base year, else none.
     """
     if year == region.base_year:
         return region.estimates
