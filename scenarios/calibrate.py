@@ -70,7 +70,10 @@ SD_BY_CONFIDENCE = {"high": 0.05, "medium": 0.10, "low": 0.20}
 
 
 def load_observations(
-    cal: CalibrationConfig, path: Path | None = None, observed: pd.DataFrame | None = None
+    cal: CalibrationConfig,
+    path: Path | None = None,
+    observed: pd.DataFrame | None = None,
+    config_dirs: list[str] | tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Observed points used for calibration: kpi, year, value, low, high, kind, confidence.
 
@@ -81,7 +84,8 @@ def load_observations(
 
     Args:
         cal: Calibration settings (KPIs, years, observed file).
-        path: Observed file (default: ``cal.observed_file`` in ``conf/region/`` or absolute).
+        path: Observed file (default: ``cal.observed_file``, found by :mod:`sim.paths`).
+        config_dirs: The user's config dirs the file is looked up in (``region.config_dirs``).
         observed: Already loaded observations (tidy frame of ``load_observed``); overrides path.
 
     Returns:
@@ -93,7 +97,7 @@ def load_observations(
     if observed is None:
         if path is None and not cal.observed_file:
             raise ConfigError("calibration.observed_file is empty; name the region's observed file")
-        path = path or observed_path(cal.observed_file)
+        path = path or observed_path(cal.observed_file, config_dirs, "calibration.observed_file")
         if not path.exists():
             raise ConfigError(
                 f"calibration.observed_file={cal.observed_file!r} not found in {path.parent}"
@@ -562,7 +566,7 @@ def calibrate(
     start = time.perf_counter()
     cal = cfg.calibration
     names = list(cal.free)
-    obs = load_observations(cal) if obs is None else obs
+    obs = load_observations(cal, config_dirs=cfg.region.config_dirs) if obs is None else obs
     table = observation_table(obs, cal.discrepancy)
     result = emulate(cfg, obs, table, workers)
     posterior = result.posterior[names].reset_index(drop=True)
@@ -619,7 +623,7 @@ def main(dcfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     try:
         cfg = to_sim_config(dcfg)
-        obs = load_observations(cfg.calibration)
+        obs = load_observations(cfg.calibration, config_dirs=cfg.region.config_dirs)
         prior_box(cfg, list(cfg.calibration.free))
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)

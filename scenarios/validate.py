@@ -120,7 +120,7 @@ def observed_file(cfg: SimConfig) -> Path:
     name = cfg.validation.observed_file or cfg.calibration.observed_file
     if not name:
         raise ConfigError("validation.observed_file is empty; name the region's observed file")
-    path = observed_path(name)
+    path = observed_path(name, cfg.region.config_dirs, "validation.observed_file")
     if not path.exists():
         raise ConfigError(
             f"validation.observed_file={name!r} not found in {path.parent}: region "
@@ -146,10 +146,12 @@ def base_years(region: RegionConfig) -> dict[int, str]:
     head, _, tail = region.data_file.rpartition(stem)
     regex = re.compile(re.escape(head) + r"(\d{4})" + re.escape(tail))
     found = {}
-    for path in (CONF_DIR / "region").glob(f"{head}*{tail}"):
-        match = regex.fullmatch(path.name)
-        if match:
-            found[int(match.group(1))] = path.name
+    dirs = [*(Path(d) / "region" for d in region.config_dirs), *map(Path, region.config_dirs)]
+    for folder in [*dirs, CONF_DIR / "region"]:  # the user's dirs first, as sim.paths looks up
+        for path in folder.glob(f"{head}*{tail}"):
+            match = regex.fullmatch(path.name)
+            if match:
+                found.setdefault(int(match.group(1)), path.name)
     return dict(sorted(found.items()))
 
 

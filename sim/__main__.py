@@ -247,7 +247,7 @@ def region_observations(cfg: SimConfig) -> pd.DataFrame | None:
     """
     if not cfg.region.observed_file:
         return None
-    return load_observed(observed_path(cfg.region.observed_file))
+    return load_observed(observed_path(cfg.region.observed_file, cfg.region.config_dirs))
 
 
 def track_record(cfg: SimConfig) -> pd.DataFrame | None:
@@ -259,7 +259,7 @@ def track_record(cfg: SimConfig) -> pd.DataFrame | None:
         ConfigError: the file exists but is malformed (one line).
     """
     name = cfg.region.track_record_file
-    path = observed_path(name) if name else None
+    path = observed_path(name, cfg.region.config_dirs, "region.track_record_file") if name else None
     return read_track_record(path) if path is not None and path.is_file() else None
 
 

@@ -585,6 +585,8 @@ def build_key(region) -> str:
             region.base_year,
             region.data_file,
             region.base_state,
+            tuple(region.config_dirs),
+            repr(region.estimates),
             region.population,
             used,
         )

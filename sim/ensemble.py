@@ -215,7 +215,7 @@ def assimilation_plan(cfg: SimConfig, show: bool, executor: Executor) -> Assimil
     from sim.observations import load_observed, observed_path  # local: only when assimilating
 
     name = cfg.region.observed_file
-    observed = load_observed(observed_path(name)) if name else None
+    observed = load_observed(observed_path(name, cfg.region.config_dirs)) if name else None
     if assimilation.skip_reason(cfg, observed) is not None:
         return None
     first, last = assimilation.window(cfg, observed)
