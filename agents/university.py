@@ -216,6 +216,22 @@ def big_science_probability(
     return -np.expm1(-rate_per_bn * np.maximum(cumulative - minimum, 0.0) / 1e9)
 
 
+def paid_researchers(
+    kind: np.ndarray, invest: float, rd_per_researcher: float, p: UniversityParams
+) -> np.ndarray:
+    """Researchers that flagship money pays for, per institution (0 for non-flagship ones).
+
+    ``flagship_researcher_share`` of the yearly investment, spread evenly over the flagship labs,
+    at the base-year R&D cost per researcher. At the base year the flow in force is part of the
+    observed researcher stock (the model counts it there, not again on top).
+    """
+    flagship = kind == FLAGSHIP
+    n_flag = max(int(flagship.sum()), 1)
+    return np.where(
+        flagship, invest / n_flag / rd_per_researcher * p.flagship_researcher_share, 0.0
+    )
+
+
 def rd_spending(
     universities: UniversityState, rd_per_researcher: float, wage_index: float
 ) -> float:
@@ -271,7 +287,7 @@ def step_year(
     u.flagship_investment[idx] += invest * flagship_share / n_flag
     organic = u.researchers[idx] - u.flagship_researchers[idx]
     organic *= 1.0 + gdp_growth_last_year * p.researcher_growth_elasticity
-    paid = flagship_share * invest / n_flag / rd_per_researcher * p.flagship_researcher_share
+    paid = paid_researchers(u.kind[idx], invest, rd_per_researcher, p)
     u.flagship_researchers[idx] = paid
     u.researchers[idx] = organic + paid
     u.research_output[idx] = u.researchers[idx] * p.output_per_researcher

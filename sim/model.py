@@ -232,7 +232,18 @@ class InnovationModel(mesa.Model):
             industry_knowledge(self.firms, len(self.places.industries)),
         )
         u = self.universities
-        u.rd_spend[u.live()] = u.researchers[u.live()] * self.reference.univ_rd_per_researcher
+        live = u.live()
+        u.rd_spend[live] = u.researchers[live] * self.reference.univ_rd_per_researcher
+        # The researchers the base-year flagship money pays for are in the observed stock already.
+        u.flagship_researchers[live] = np.minimum(
+            university.paid_researchers(
+                u.kind[live],
+                cfg.reference_levers.flagship_investment_yuan_per_year,
+                self.reference.univ_rd_per_researcher,
+                b.university,
+            ),
+            u.researchers[live],
+        )
         self.rd_firms_this_year = self.rd_institutions_this_year = 0.0
         self.year_flows = dict.fromkeys(YEAR_FLOWS, 0)
         self.market_depth = 1.0
