@@ -22,6 +22,7 @@ import solara
 import solara.lab
 
 from scenarios.dashboard import assets, assumptions, catalogue, charts, results, runs, state, tables
+from scenarios.dashboard import cities as cities  # the "Cities" tab
 from scenarios.dashboard import track_record as track_record  # the "Track record" tab
 from sim.observations import load_observed, observed_path
 
@@ -35,7 +36,14 @@ DEFAULT_B = state.Setting("enacted_2023")
 DEBOUNCE_S = 0.2  # a slider drag or typing sends several changes; run once they stop
 FULL_DELAY_S = 0.8  # after a preview, wait for further changes before the full ensemble
 SIDES = ("A", "B")
-TABS = ("Fan charts", "Costs by line", "Assumptions and limits", "Track record", "Export")
+TABS = (
+    "Fan charts",
+    "Costs by line",
+    "Assumptions and limits",
+    "Track record",
+    "Cities",
+    "Export",
+)
 
 
 def md(text: str, classes: tuple[str, ...] = ()) -> None:
@@ -407,6 +415,8 @@ def ResultsPanel(settings: dict, options: state.RunOptions, key: str):
         Assumptions(cfg)
     elif TABS[tab] == "Track record":
         track_record.TrackRecordTab()
+    elif TABS[tab] == "Cities":
+        cities.CitiesTab()
     elif TABS[tab] == "Export":
         Export(settings, options, result, targets)
 
