@@ -60,7 +60,7 @@ from hydra.core.hydra_config import HydraConfig
 from matplotlib.figure import Figure
 from omegaconf import DictConfig
 
-from scenarios.calibrate import calibrate, load_observations
+from scenarios.calibrate import calibrate, estimates_for, load_observations
 from scenarios.scoring import naive_forecasts, score_points, summarise
 from sim.charts import draw_observed
 from sim.compose import register_schema, to_yaml
@@ -244,7 +244,9 @@ def projection_config(
         cfg.region,
         base_year=base_year,
         data_file=data_file,
+        estimates=estimates_for(cfg.region, base_year),
         posterior_file=str(Path(posterior_file).resolve()),
+        calibrated_for=cfg.region.name,  # the origin's posterior is this region's
         exogenous=exo or cfg.region.exogenous,
     )
     run = replace(
