@@ -57,7 +57,8 @@ from sim.likelihood import observation_table
 from sim.model import InnovationModel
 from sim.observations import load_observed, observed_path
 from sim.posterior import with_params
-from sim.region import CONF_DIR
+from sim.provenance import announce
+from sim.region import CONF_DIR, load_base_state
 from sim.rundir import atomic_write, model_version
 
 log = logging.getLogger("scenarios.calibrate")
@@ -168,7 +169,18 @@ def estimates_for(region, year: int):
 
 
 def _data_file(cfg: SimConfig, year: int) -> str:
-    return cfg.region.data_file.replace(str(cfg.region.base_year), str(year))
+    """The region's data file of another base year: its name with that year.
+
+    Refused when the name has no year to replace, so no other year's file is used silently.
+    """
+    name = cfg.region.data_file
+    if year != cfg.region.base_year and str(cfg.region.base_year) not in name:
+        raise ConfigError(
+            f"region.data_file={name!r} has no year in its name, so the base-year file of "
+            f"calibration.base_year={year} cannot be found; name the files "
+            f"<name>_{cfg.region.base_year}.csv and <name>_{year}.csv"
+        )
+    return name.replace(str(cfg.region.base_year), str(year))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -630,6 +642,7 @@ def main(dcfg: DictConfig) -> None:
         sys.exit(2)
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     cal = cfg.calibration
+    announce(cfg, load_base_state(history_config(cfg).region))
     print(
         f"calibrating {len(cal.free)} parameters on {len(obs)} observations "
         f"({cal.base_year}-{cal.end_year}), {cal.waves} waves ({cal.samples} + "

@@ -53,6 +53,7 @@ from sim.compose import load_config, to_yaml
 from sim.config import ConfigError, SimConfig
 from sim.ensemble import EnsembleResult, ReplicatesFailed, run_ensemble
 from sim.observations import load_observed, observed_path
+from sim.provenance import notes
 from sim.region import CONF_DIR, data_path, load_base_state
 from sim.rundir import atomic_write, model_version
 from sim.targets import reachability
@@ -261,7 +262,7 @@ def conditioning(cfg: SimConfig, result: EnsembleResult) -> str:
     if cfg.run.assimilate:
         try:
             name = cfg.region.observed_file
-            observed = load_observed(observed_path(name)) if name else None
+            observed = load_observed(observed_path(name, cfg.region.config_dirs)) if name else None
             why = assimilation.skip_reason(cfg, observed) or "?"
         except ConfigError as err:
             why = " ".join(str(err).split())
@@ -298,6 +299,8 @@ def compare_cities(
             f"run.policy=timeline, {cfg.run.replicates} replicates, population "
             f"{city.population:,.0f} ({cfg.region.base_year})"
         )
+        for line in notes(cfg, load_base_state(cfg.region)):
+            say(f"  note: {line}")
         result = run_ensemble(cfg, progress=progress)
         if result.assimilation is not None:
             say(f"  {result.assimilation.summary()}")

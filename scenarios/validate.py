@@ -64,12 +64,21 @@ from scenarios.calibrate import calibrate, estimates_for, load_observations
 from scenarios.scoring import naive_forecasts, score_points, summarise
 from sim.charts import draw_observed
 from sim.compose import register_schema, to_yaml
-from sim.config import ConfigError, ExogenousConfig, RegionConfig, SimConfig, check, to_sim_config
+from sim.config import (
+    ConfigError,
+    ExogenousConfig,
+    RegionConfig,
+    SimConfig,
+    check,
+    check_origins,
+    to_sim_config,
+)
 from sim.ensemble import run_ensemble
 from sim.kpis import KPI_UNITS
 from sim.observations import load_observed, observed_path
 from sim.posterior import with_params
-from sim.region import CONF_DIR
+from sim.provenance import announce
+from sim.region import CONF_DIR, load_base_state
 from sim.rundir import atomic_write, model_version
 from sim.targets import reachability
 
@@ -618,6 +627,7 @@ def main(dcfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     try:
         cfg = to_sim_config(dcfg)
+        check_origins(cfg.validation, cfg.calibration)
         observed = load_observed(observed_file(cfg))
         for origin in cfg.validation.origins:
             base_for_origin(cfg.region, origin)
@@ -632,6 +642,7 @@ def main(dcfg: DictConfig) -> None:
         f"{len(observed)} observations -> {out_dir}",
         flush=True,
     )
+    announce(cfg, load_base_state(cfg.region))
     start = time.perf_counter()
     res = run_validation(cfg, out_dir, observed)
     print(format_summary(res["summary"]))

@@ -29,6 +29,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from sim import assimilation
+from sim.build import check_base
 from sim.charts import chart_names
 from sim.compose import check_override_keys, register_schema
 from sim.config import ConfigError, SimConfig, to_sim_config
@@ -107,7 +108,7 @@ def main(dcfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)
     try:
         cfg = to_sim_config(dcfg)
-        load_base_state(cfg.region)
+        check_base(cfg.region, load_base_state(cfg.region))
         region_observations(cfg)
         track_record(cfg)
     except ConfigError as err:

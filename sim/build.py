@@ -31,6 +31,7 @@ class PopulationConfig:
         high=6000,
         unit="count",
         source="assumption; R&D-performing firms that are neither HTE nor tech SME",
+        city="changsha",
         rule="sim.build.build_firms",
     )
     tech_sme_hte_overlap: float = param(
@@ -124,7 +125,13 @@ class PopulationConfig:
         rule="sim.build.build_universities",
     )
     new_type_institutions: int = param(
-        50, low=20, high=100, unit="count", source="assumption", rule="sim.build.build_universities"
+        50,
+        low=20,
+        high=100,
+        unit="count",
+        source="assumption",
+        city="changsha",
+        rule="sim.build.build_universities",
     )
     flagship_labs: int = param(
         4,
@@ -149,6 +156,7 @@ class PopulationConfig:
         high=60000,
         unit="persons",
         source="assumption; university and institute researchers",
+        city="changsha",
         rule="sim.build.build_universities",
     )
     tier_shares: dict = param(
@@ -160,10 +168,22 @@ class PopulationConfig:
         rule="sim.build.build_talent",
     )
     national_innovation_centres: int = param(
-        3, low=1, high=6, unit="count", source="assumption", rule="sim.build.place_platforms"
+        3,
+        low=1,
+        high=6,
+        unit="count",
+        source="assumption",
+        city="changsha",
+        rule="sim.build.place_platforms",
     )
     national_enterprise_tech_centres: int = param(
-        40, low=25, high=60, unit="count", source="assumption", rule="sim.build.place_platforms"
+        40,
+        low=25,
+        high=60,
+        unit="count",
+        source="assumption",
+        city="changsha",
+        rule="sim.build.place_platforms",
     )
     firm_platform_share: float = param(
         0.55,
@@ -179,10 +199,17 @@ class PopulationConfig:
         high=1.0e10,
         unit="yuan",
         source="assumption",
+        city="changsha",
         rule="sim.build.build_funds",
     )
     vc_funds: int = param(
-        60, low=20, high=150, unit="count", source="assumption", rule="sim.build.build_funds"
+        60,
+        low=20,
+        high=150,
+        unit="count",
+        source="assumption",
+        city="changsha",
+        rule="sim.build.build_funds",
     )
     vc_capital_yuan: float = param(
         3.0e10,
@@ -190,14 +217,16 @@ class PopulationConfig:
         high=6.0e10,
         unit="yuan",
         source="assumption",
+        city="changsha",
         rule="sim.build.build_funds",
     )
     initial_clusters: list = param(
-        ["construction_machinery", "digital"],
+        [],
         low=0,
         high=0,
         unit="industry names",
-        source="MIIT rounds 2021, 2022",
+        source="the region's national clusters in the order they won (region config; Changsha: "
+        "MIIT rounds 2021, 2022); at least national_mfg_clusters of the base file",
         rule="sim.model.InnovationModel._build",
     )
     other_rd_intensity_share: float = param(
@@ -437,14 +466,8 @@ def build_universities(region, base: BaseState, rng: np.random.Generator) -> Uni
     u.research_output[rows] = out
     u.contract_turnover[rows] = out * region.behaviour.university.transfer_turnover_per_output_yuan
     flagship = rows[kinds == UNIVERSITY_KINDS.index("flagship_lab")]
-    hosted = int(round(base["national_lab_or_big_science"]))
-    if hosted > len(flagship):
-        raise ConfigError(
-            f"base-year national_lab_or_big_science={hosted} is more than "
-            f"region.population.flagship_labs={pop.flagship_labs}: each national lab or large "
-            "facility is hosted by a flagship lab; raise flagship_labs to at least the count"
-        )
-    u.big_science[flagship[:hosted]] = True
+    check_base(region, base)
+    u.big_science[flagship[: int(round(base["national_lab_or_big_science"]))]] = True
     return u
 
 
@@ -546,6 +569,30 @@ class BasePopulations:
             self.universities.clone(),
             self.talent.clone(),
             self.funds.clone(),
+        )
+
+
+def check_base(region, base: BaseState) -> None:
+    """The base-year counts fit the region's composition (checked before any replicate runs).
+
+    Raises:
+        ConfigError: more national labs / large facilities than flagship labs to host them, or
+            fewer industries in ``initial_clusters`` than the base file's national clusters.
+    """
+    pop = region.population
+    hosted = int(round(base["national_lab_or_big_science"]))
+    if hosted > pop.flagship_labs:
+        raise ConfigError(
+            f"base-year national_lab_or_big_science={hosted} is more than "
+            f"region.population.flagship_labs={pop.flagship_labs}: each national lab or large "
+            "facility is hosted by a flagship lab; raise flagship_labs to at least the count"
+        )
+    clusters = int(round(base["national_mfg_clusters"]))
+    if clusters > len(pop.initial_clusters):
+        raise ConfigError(
+            f"base-year national_mfg_clusters={clusters} but region.population.initial_clusters "
+            f"names {len(pop.initial_clusters)} ({list(pop.initial_clusters)}); name the "
+            "industry of every national cluster, in the order they won"
         )
 
 

@@ -503,15 +503,26 @@ def reference_policy(cfg: SimConfig) -> LeverConfig:
     return reference
 
 
-def _check_validation(val: ValidationConfig, cal: CalibrationConfig) -> None:
-    """Origins, lead, ensemble size and the exogenous mode of the rolling-origin back-tests."""
-    if not val.origins:
-        raise ConfigError("validation.origins is empty; give at least one origin year")
+def check_origins(val: ValidationConfig, cal: CalibrationConfig) -> None:
+    """Back-test origins lie after the calibration's base year.
+
+    Checked by the validate command, so a run or a calibration with another base year is not
+    refused for them.
+
+    Raises:
+        ConfigError: an origin at or before ``calibration.base_year``.
+    """
     early = [o for o in val.origins if o <= cal.base_year]
     if early:
         raise ConfigError(
             f"validation.origins {early} must be after calibration.base_year={cal.base_year}"
         )
+
+
+def _check_validation(val: ValidationConfig, cal: CalibrationConfig) -> None:
+    """Origins, lead, ensemble size and the exogenous mode of the rolling-origin back-tests."""
+    if not val.origins:
+        raise ConfigError("validation.origins is empty; give at least one origin year")
     for name in ("lead_years", "replicates", "people_per_agent"):
         if getattr(val, name) < 1:
             raise ConfigError(f"validation.{name}={getattr(val, name)} must be >= 1")

@@ -35,12 +35,19 @@ def notes(cfg: SimConfig, base: BaseState | None = None) -> list[str]:
         out.append(
             f"{len(estimated)} base-year indicator(s) of {reg.name} are estimated, not published "
             f"(region.estimates; listed in the run record): {', '.join(sorted(estimated))}"
+            + (
+                ""
+                if cfg.run.base_state_uncertainty
+                else "; they enter at their central value (run.base_state_uncertainty=true "
+                "draws them from their ranges)"
+            )
         )
     if not reg.calibrated_for and cfg.run.parameter_uncertainty:
         out.append(
             f"region {reg.name}: behaviour is the prior (no calibration installed; "
             f"region={reg.name}_calibrated after python -m scenarios.calibrate "
-            f"region={reg.name} calibration.install=true)"
+            f"region={reg.name} calibration=<its preset> calibration.install=true; "
+            "docs/your_city.md)"
         )
     return out
 

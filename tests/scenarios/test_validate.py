@@ -21,7 +21,7 @@ from scenarios.validate import (
     projection_config,
 )
 from sim.compose import load_config
-from sim.config import ConfigError
+from sim.config import CalibrationConfig, ConfigError, check_origins
 from sim.observations import COLUMNS, load_observed, observed_path
 
 TINY = [
@@ -96,11 +96,12 @@ def test_projection_starts_from_the_latest_base_file_with_drivers_known_at_the_o
 
 
 def test_a_region_without_an_observed_file_is_refused_in_one_line(tmp_path):
-    other = load_config(["region.name=lakeside"])
+    renamed = ["region=changsha", "region.name=lakeside", "targets.name=lakeside"]
+    other = load_config(renamed)
     with pytest.raises(ConfigError, match="'lakeside_observed.csv' not found"):
         observed_file(other)
     proc = subprocess.run(
-        [sys.executable, "-m", "scenarios.validate", "validation=quick", "region.name=lakeside",
+        [sys.executable, "-m", "scenarios.validate", "validation=quick", *renamed,
          f"hydra.run.dir={tmp_path}"],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
@@ -110,7 +111,7 @@ def test_a_region_without_an_observed_file_is_refused_in_one_line(tmp_path):
     with pytest.raises(ConfigError, match="validation.exogenous='later'"):
         load_config(["validation.exogenous=later"])
     with pytest.raises(ConfigError, match="must be after calibration.base_year"):
-        load_config(["validation.origins=[2017]"])
+        check_origins(load_config(["validation.origins=[2017]"]).validation, CalibrationConfig())
 
 
 FAR_OUTSIDE = {"kpi": "high_tech_enterprises", "year": 2024, "published": "1"}
