@@ -548,8 +548,40 @@ def report_markdown(
         + (", ".join(f"`{r.parameter}` ({r.at_bound})" for r in flagged.itertuples()) or "none")
         + ".",
         "",
+        *borrowed_evidence(cfg),
     ]
     return "\n".join(lines)
+
+
+def borrowed_evidence(cfg: SimConfig) -> list[str]:
+    """Report lines: base-year indicators estimated, not published, and inherited parameters."""
+    base = load_base_state(history_config(cfg).region)
+    lines = ["## What the calibration rests on besides the region's record", ""]
+    if base.estimated:
+        lines += [
+            f"Base-year indicators of the {cfg.calibration.base_year} file estimated, not "
+            "published (`region.estimates`, rule of `sim/region.py`):",
+            "",
+            *[f"- `{k}`: {rule}" for k, rule in sorted(base.estimated.items())],
+            "",
+        ]
+    else:
+        lines += [
+            f"No base-year indicator of the {cfg.calibration.base_year} file is estimated.",
+            "",
+        ]
+    inherited = [
+        p for p in cfg.region.inherited_parameters if p.split(" (")[0] not in cfg.calibration.free
+    ]
+    if inherited:
+        lines += [
+            "Parameters not fitted here whose value rests on another city's figures or calibration "
+            "(`region.inherited_parameters`):",
+            "",
+            *[f"- `{line.split(' (')[0]}` ({line.split(' (', 1)[1]}" for line in inherited],
+            "",
+        ]
+    return lines
 
 
 def _yaml_tree(tree: dict, indent: int) -> list[str]:

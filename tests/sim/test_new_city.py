@@ -243,3 +243,23 @@ def test_install_writes_where_the_user_says(riverton, tmp_path):
     assert install_dir(cfg) == tmp_path / "elsewhere"
     shipped = load_config(["region=hefei"])
     assert install_dir(shipped).parts[-2:] == ("conf", "region")  # the project's own regions
+
+
+def test_hefei_is_a_shipped_region_with_its_own_targets_policy_and_calibration():
+    cfg = load_config(["region=hefei_calibrated", "run.people_per_agent=4000", "run.horizon=2025"])
+    assert (cfg.region.name, cfg.targets.name, cfg.levers.name) == ("hefei", "hefei", "hefei")
+    assert cfg.region.calibrated_for == "hefei" and cfg.region.posterior_file
+    assert {t.kpi for t in cfg.targets.targets} >= {"high_tech_enterprises", "listed", "rd_growth"}
+    assert cfg.levers.guidance_fund_yuan_per_year == 2.2e9  # its own instruments, not Changsha's
+    assert cfg.levers.rent_subsidy_yuan_per_year.graduate == 0.0
+    own = set(cfg.region.calibrated_parameters)
+    assert not own & {line.split(" (")[0] for line in cfg.region.inherited_parameters}
+    base = load_base_state(cfg.region)
+    assert base["rd_expenditure"] == 469.5e8 and base.published["gdp"] == "lower"
+    assert "talent_total" in base.estimated and "high_tech_enterprises" not in base.estimated
+    model = InnovationModel(cfg, rng=np.random.default_rng(2))
+    model.run_model()
+    frame = model.kpi_frame()
+    assert frame.loc[frame.index[0], "clusters"] == 1  # intelligent voice (2021)
+    assert model.places.bonded_zone == -1 and "intelligent_voice_ai" in model.places.industries
+    assert (frame.high_tech_enterprises.diff().dropna() > 0).all()
