@@ -23,6 +23,10 @@ jobs; values are parsed as numbers when possible) and writes into the sweep dire
 * ``reachability_by_setting.csv``: swept keys, then ``target, year, probability, ci_low, ci_high``
   (95 % Wilson, :func:`sim.targets.reachability` with each job's own targets), then ``threshold,
   replicates, job``.
+* ``lever_evidence.csv``: each swept lever key with what its effect rests on (``evidence``:
+  calibrated, sourced, assumed, rule or cost only; ``rests_on``: the parameters and their
+  evidence, :mod:`sim.lever_evidence`), also printed; pair mode prints the same for the levers
+  the two runs set differently.
 * ``cost_effectiveness.csv``: every setting against the baseline setting (job with the lowest
   number, or the one chosen by ``--baseline key=value[,key=value]``), for each target KPI and
   year: ``extra_units`` (mean KPI difference over the replicates both jobs share),
@@ -555,7 +559,11 @@ def run_sweep(
         f"{baseline.job} ({_describe(baseline, keys)})"
     )
     reach = reachability_by_setting(runs, settings, keys)
+    evidence = lever_evidence_table(runs, keys)
+    for row in evidence.itertuples():
+        print(f"  {row.key}: effect {row.evidence} ({row.rests_on})")
     written = [
+        write_csv(evidence, out_dir / "lever_evidence.csv"),
         _write_parquet(sweep_table(runs, settings, keys), out_dir / "sweep.parquet"),
         write_csv(reach, out_dir / "reachability_by_setting.csv"),
         write_csv(
@@ -568,6 +576,37 @@ def run_sweep(
     else:
         written += heatmaps(reach, keys, numeric, out_dir)
     return written
+
+
+def lever_evidence_table(runs: list[Run], keys: list[str]) -> pd.DataFrame:
+    """Each key that names a lever, with what its effect rests on (:mod:`sim.lever_evidence`).
+
+    The evidence is that of the runs' region (its own calibration, from the first run's
+    ``config.yaml``): ``calibrated``, ``sourced``, ``assumed``, ``rule`` or ``cost only``.
+    """
+    from types import SimpleNamespace
+
+    from sim.config import BehaviourConfig
+    from sim.lever_evidence import MECHANISMS, evidence
+
+    saved = runs[0].path / "config.yaml" if runs else None
+    reg = OmegaConf.load(saved).get("region", {}) if saved and saved.is_file() else {}
+    region = SimpleNamespace(
+        name=reg.get("name", ""),
+        calibrated_for=reg.get("calibrated_for", ""),
+        calibrated_parameters=list(reg.get("calibrated_parameters", []) or []),
+        behaviour=BehaviourConfig(),
+    )
+    rows = []
+    for key in keys:
+        parts = key.split(".")
+        if len(parts) < 2 or parts[0] != "levers" or parts[1] not in MECHANISMS:
+            continue
+        label, per = evidence(parts[1], region)
+        mech = MECHANISMS[parts[1]]
+        rests = "; ".join(f"{p} ({e})" for p, e in per.items()) or mech.cost_only or mech.how
+        rows.append({"key": key, "lever": parts[1], "evidence": label, "rests_on": rests})
+    return pd.DataFrame(rows, columns=["key", "lever", "evidence", "rests_on"])
 
 
 def _describe(run: Run, keys: list[str]) -> str:
@@ -758,6 +797,11 @@ def run_pair(path_a: Path, path_b: Path, out_dir: Path | None, allow_partial: bo
         raise CompareError(f"{path_a}: no target of its config is in both runs' KPIs")
     print(f"B - A, paired by replicate ({table['replicates'].max()} replicates)")
     print(f"  A = {path_a}\n  B = {path_b}")
+    differing = sorted(
+        k for k in {*a.overrides, *b.overrides} if a.overrides.get(k) != b.overrides.get(k)
+    )
+    for row in lever_evidence_table([a], differing).itertuples():
+        print(f"  {row.key}: effect {row.evidence} ({row.rests_on})")
     print(format_comparison(table))
     return write_csv(table, (out_dir or path_b) / "comparison.csv")
 

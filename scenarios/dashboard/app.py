@@ -103,7 +103,8 @@ def LeverField(lv: catalogue.Lever, value, check, apply):
     with solara.Column(gap="0px", classes=["lever", f"lever-{_slug(lv.name)}"]):
         if lv.kind == "bool":
             solara.Checkbox(
-                label=f"{lv.label}: {lv.what}",
+                label=f"{lv.label}: {lv.what}"
+                + (f" (effect: {lv.evidence})" if lv.evidence else ""),
                 value=bool(value),
                 on_value=lambda b: apply(lv.name, b),
             )
@@ -113,7 +114,9 @@ def LeverField(lv: catalogue.Lever, value, check, apply):
             value=text,
             on_value=commit,
             error=bool(error),
-            message=None if error else lv.what,
+            message=None
+            if error
+            else lv.what + (f" (effect: {lv.evidence})" if lv.evidence else ""),
             classes=["lever-input"],
             dense=True,
         )

@@ -17,6 +17,7 @@ from typing import Any
 from agents.params import documented_fields
 from sim.compose import load_config
 from sim.config import SimConfig
+from sim.lever_evidence import evidence
 from sim.levers import FAMILIES, FAMILY_NAMES, preset_names
 from sim.region import CONF_DIR
 
@@ -40,6 +41,8 @@ class Lever:
         slider_max: Upper end of the slider (typed values may go beyond, up to ``maximum``).
         step: Slider step.
         kind: ``"float"``, ``"int"`` or ``"bool"``.
+        evidence: What the lever's effect rests on (:func:`sim.lever_evidence.evidence`:
+            calibrated, sourced, assumed, rule or cost only); empty for timing controls.
     """
 
     name: str
@@ -52,6 +55,7 @@ class Lever:
     slider_max: float
     step: float
     kind: str = "float"
+    evidence: str = ""
 
 
 def presets() -> list[str]:
@@ -155,7 +159,9 @@ def _timing_levers(cfg: SimConfig) -> list[Lever]:
     ]
 
 
-def _from_meta(name: str, label: str, meta: dict, largest: float, kind: str) -> Lever:
+def _from_meta(
+    name: str, label: str, meta: dict, largest: float, kind: str, evidence: str = ""
+) -> Lever:
     """A control for a documented lever field, its slider sized by the largest preset value."""
     top, step = _slider(meta["unit"], meta["maximum"], largest, kind)
     return Lever(
@@ -169,6 +175,7 @@ def _from_meta(name: str, label: str, meta: dict, largest: float, kind: str) -> 
         top,
         step,
         kind,
+        evidence,
     )
 
 
@@ -179,16 +186,17 @@ def catalogue() -> tuple[Lever, ...]:
     out: list[Lever] = []
     for name, value, meta in documented_fields(cfgs[0].levers, "levers."):
         leaf = name.rsplit(".", 1)[-1]
+        ev = evidence(leaf, cfgs[0].region)[0]
         if dataclasses.is_dataclass(value):
             subs = [f.name for f in dataclasses.fields(value)]
             largest = max(float(getattr(get_field(c, name), s)) for c in cfgs for s in subs)
             for sub in subs:
                 label = f"{_label(leaf)}: {sub.replace('_', ' ')}"
-                out.append(_from_meta(f"{name}.{sub}", label, meta, largest, "float"))
+                out.append(_from_meta(f"{name}.{sub}", label, meta, largest, "float", ev))
             continue
         kind = "int" if isinstance(value, int) and not isinstance(value, bool) else "float"
         largest = max(float(get_field(c, name)) for c in cfgs)
-        out.append(_from_meta(name, _label(leaf), meta, largest, kind))
+        out.append(_from_meta(name, _label(leaf), meta, largest, kind, ev))
         if leaf == "budget_cap_yuan_per_year":
             out.append(
                 Lever(

@@ -1,0 +1,175 @@
+"""What each lever's effect rests on: the mechanism, its parameters and their evidence.
+
+Every lever of :class:`sim.levers.LeverConfig` has an entry in :data:`MECHANISMS`: the rule that
+turns it into behaviour (``how``), the behavioural parameters the size of that effect rests on
+(``rests_on``, paths under ``region.behaviour``), or the reason it is **cost only** (booked, but
+no decision responds to it in the model). :func:`evidence` classes the parameters of a lever for
+a region:
+
+- ``calibrated``: set by the region's own calibration (``region.calibrated_parameters``);
+- ``sourced``: a default from the literature or official rules (source not "assumption" or
+  "calibrated");
+- ``assumed``: a default marked "assumption", or calibrated on another city and kept;
+
+and the lever by its weakest parameter (one assumed parameter makes the effect assumed). Levers
+that are rules of the budget (family I) act mechanically: ``rule``. National tax rates act through
+the user cost of R&D (:func:`agents.firm.user_cost`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agents.params import documented_fields, source_city
+
+EVIDENCE = ("calibrated", "sourced", "assumed", "rule", "cost only")
+"""Labels, strongest first."""
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """How a lever reaches behaviour."""
+
+    how: str
+    rests_on: tuple[str, ...] = ()
+    cost_only: str = ""
+    """Why no decision responds to the lever (empty: it has an effect)."""
+
+
+USER_COST = ("firm.rd_elasticity_long_run", "firm.rd_adjustment_speed")
+HOUSING = ("talent.housing_cost_weight", "talent.subsidy_take_up", "talent.arrival_growth_base")
+PROGRAMMES = ("talent.programme_weight", "talent.subsidy_horizon_years")
+
+MECHANISMS: dict[str, Mechanism] = {
+    "super_deduction_rate": Mechanism("user cost of R&D (agents.firm.user_cost)", USER_COST),
+    "standard_tax_rate": Mechanism("user cost of R&D (agents.firm.user_cost)", USER_COST),
+    "hte_tax_rate": Mechanism("user cost of R&D of certified firms", USER_COST),
+    "rd_post_subsidy_rate": Mechanism(
+        "marginal subsidy in the user cost (agents.firm.marginal_support)", USER_COST
+    ),
+    "rd_post_subsidy_cap_yuan": Mechanism("cap of the marginal subsidy", USER_COST),
+    "centre_incremental_rd_rate": Mechanism(
+        "marginal subsidy of registered centres", (*USER_COST, "firm.centre_increment_share")
+    ),
+    "centre_incremental_rd_cap_yuan": Mechanism(
+        "cap of the centres' marginal subsidy", (*USER_COST, "firm.centre_increment_share")
+    ),
+    "centre_award_investment_share": Mechanism(
+        "one-off award: arrivals of outside centres and registrations (agents.rd_centres)",
+        (
+            "rd_centres.centre_award_elasticity",
+            "rd_centres.centre_upgrade_award_half_yuan",
+            "firm.subsidy_crowding_out",
+        ),
+    ),
+    "centre_award_cap_yuan": Mechanism(
+        "cap of the one-off award",
+        ("rd_centres.centre_award_elasticity", "rd_centres.centre_upgrade_award_half_yuan"),
+    ),
+    "bonded_duty_relief_rate": Mechanism(
+        "arrivals of bonded centres and the user cost in the bonded zone",
+        ("rd_centres.bonded_relief_elasticity", *USER_COST),
+    ),
+    "centre_registration_open": Mechanism(
+        "registration of the five centre types (agents.rd_centres.register)",
+        ("rd_centres.centre_upgrade_max_rate",),
+    ),
+    "bonded_customs_refund_cap_yuan": Mechanism(
+        "refund of bonded centres' customs-declaration costs",
+        cost_only="a refund of declaration costs is a service, not a location subsidy: no "
+        "evidence that it moves where a centre settles, so arrivals ignore it",
+    ),
+    "platform_award_yuan": Mechanism(
+        "formation of platforms (agents.platforms.form)", ("platforms.platform_award_elasticity",)
+    ),
+    "cultivation_pool_size": Mechanism(
+        "national approvals of candidates",
+        ("platforms.cultivation_multiplier", "platforms.cultivation_key_lab_boost"),
+    ),
+    "cultivation_subsidy_rate": Mechanism(
+        "marginal subsidy of candidates", (*USER_COST, "platforms.cultivation_multiplier")
+    ),
+    "cultivation_subsidy_cap_yuan": Mechanism("cap of the candidates' subsidy", USER_COST),
+    "flagship_investment_yuan_per_year": Mechanism(
+        "researchers of flagship labs and big-science candidacy (agents.university)",
+        ("university.flagship_researcher_share", "university.big_science_rate_per_bn"),
+    ),
+    "tech_transfer_support_yuan_per_year": Mechanism(
+        "licences, spin-offs and contract turnover (agents.university.transfer_multiplier)",
+        ("university.transfer_support_elasticity",),
+    ),
+    "top_talent_reward_yuan": Mechanism("programme value in talent's location choice", PROGRAMMES),
+    "leading_team_grants_per_year": Mechanism("programme value of leading talent", PROGRAMMES),
+    "leading_team_grant_yuan": Mechanism("programme value of leading talent", PROGRAMMES),
+    "startup_team_grants_per_year": Mechanism("programme value of high-level talent", PROGRAMMES),
+    "startup_team_grant_yuan": Mechanism("programme value of high-level talent", PROGRAMMES),
+    "rent_subsidy_yuan_per_year": Mechanism("net housing cost in location choice", HOUSING),
+    "first_home_subsidy_yuan": Mechanism("net housing cost in location choice", HOUSING),
+    "purchase_subsidy_m2": Mechanism("net housing cost in location choice", HOUSING),
+    "housing_support_window_years": Mechanism("years housing support is claimable", HOUSING),
+    "rent_subsidy_years": Mechanism("years the rent subsidy is paid", HOUSING),
+    "housing_eligibility_months": Mechanism("who is eligible for housing support", HOUSING),
+    "guidance_fund_yuan_per_year": Mechanism(
+        "sub-fund deals: R&D of investees and listings (agents.fund)",
+        ("fund.fund_rd_boost", "fund.deploy_share", "statuses.listing_fund_multiplier"),
+    ),
+    "subfund_private_ratio": Mechanism(
+        "private money per public yuan in sub-funds", ("fund.fund_rd_boost", "fund.deploy_share")
+    ),
+    "knowledge_credit_yuan_per_year": Mechanism(
+        "knowledge-value loans spent on R&D", ("fund.loan_size_yuan", "fund.fund_rd_boost")
+    ),
+    "credit_risk_compensation_rate": Mechanism(
+        "government share of credit losses",
+        cost_only="lending volume is set by knowledge_credit_yuan_per_year; no bank lending "
+        "response to the compensation rate is modelled (no source for one)",
+    ),
+    "ip_and_international_yuan_per_year": Mechanism(
+        "attractiveness to outside centres (agents.rd_centres.attractiveness)",
+        ("rd_centres.ip_elasticity",),
+    ),
+    "recognition_campaign": Mechanism(
+        "work targets of the recognition drive (statuses, platforms)",
+        (
+            "statuses.hte_campaign_effect",
+            "statuses.tech_sme_campaign_effect",
+            "platforms.platform_campaign_effect",
+        ),
+    ),
+    "budget_cap_yuan_per_year": Mechanism("share of claims granted under the cap (sim.ledger)"),
+    "adjust_step": Mechanism("shift of effort towards lagging targets (evaluate and adjust)"),
+}
+
+
+def parameter_evidence(name: str, region) -> str:
+    """``calibrated``, ``sourced`` or ``assumed`` for a ``region.behaviour`` parameter path."""
+    full = f"region.behaviour.{name}"
+    if region.calibrated_for == region.name and full in region.calibrated_parameters:
+        return "calibrated"
+    meta = {n: m for n, _, m in documented_fields(region.behaviour, "region.behaviour.")}[full]
+    source = str(meta["source"])
+    if source.startswith("assumption") or source_city(meta) not in ("", region.name):
+        return "assumed"
+    if source.startswith("calibrated"):
+        return "assumed"  # calibrated once, not by this region's calibration
+    return "sourced"
+
+
+def evidence(lever: str, region) -> tuple[str, dict[str, str]]:
+    """The evidence label of a lever for a region and that of each parameter it rests on."""
+    mech = MECHANISMS[lever]
+    if mech.cost_only:
+        return "cost only", {}
+    if not mech.rests_on:
+        return "rule", {}
+    per = {p: parameter_evidence(p, region) for p in mech.rests_on}
+    order = ("assumed", "sourced", "calibrated")
+    weakest = min(per.values(), key=order.index)
+    return weakest, per
+
+
+def lever_names() -> list[str]:
+    """Every lever of the schema (documented fields of :class:`sim.levers.LeverConfig`)."""
+    from sim.levers import LeverConfig
+
+    return [name for name, _, _ in documented_fields(LeverConfig)]
