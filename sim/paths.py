@@ -88,12 +88,17 @@ def hydra_config_dirs() -> list[str]:
 
 
 def user_dirs(sources: Iterable) -> list[str]:
-    """The ``file`` config sources other than the project's own ``conf/``."""
+    """The ``file`` config sources the user added with ``hydra.searchpath``.
+
+    The primary config's own directory is not one of them: it is the project's ``conf/``, or a
+    run directory whose saved ``config.yaml`` is re-run (``-cp <run dir>``), which must compose
+    to the same config.
+    """
     out = []
     for src in sources:
-        provider = src.get("schema") if hasattr(src, "get") else getattr(src, "schema", "")
-        where = src.get("path") if hasattr(src, "get") else getattr(src, "path", "")
-        if provider != "file" or not where:
+        get = src.get if hasattr(src, "get") else lambda k, s=src: getattr(s, k, "")
+        schema, where, provider = get("schema"), get("path"), str(get("provider") or "")
+        if schema != "file" or not where or "searchpath" not in provider:
             continue
         if Path(where).resolve() == PROJECT_CONF.resolve():
             continue

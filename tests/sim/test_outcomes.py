@@ -257,9 +257,8 @@ def test_without_a_track_record_the_column_is_na_and_the_validation_is_named(tmp
     table = pd.read_csv(tmp_path / "outcomes.csv")
     assert table.p_from_origin.isna().all() and len(table) == 8
     # the default config names the region's own file, never another region's
-    assert load_config(["region.name=lakeside"]).region.track_record_file == (
-        "lakeside_track_record.csv"
-    )
+    renamed = ["region=changsha", "region.name=lakeside", "targets.name=lakeside"]
+    assert load_config(renamed).region.track_record_file == ("lakeside_track_record.csv")
 
 
 def test_a_missing_observed_file_is_refused_in_one_line(tmp_path):
