@@ -77,21 +77,27 @@ def is_zero(value) -> bool:
     return not value
 
 
+def upper_bound(cfg: SimConfig, name: str) -> float | None:
+    """The largest value a lever may take: its maximum and its money bound (x base-year GDP)."""
+    meta = {n: m for n, _, m in enacted_levers(cfg)}[name]
+    bounds = [b for b in (meta.get("maximum"),) if b is not None]
+    gdp = base_year_gdp(cfg.region)
+    if meta.get("gdp_multiple") is not None and gdp:
+        bounds.append(meta["gdp_multiple"] * gdp)  # the money bound of sim.config.check
+    return min(bounds, default=None)
+
+
 def settings(cfg: SimConfig, only: list[str] | None = None) -> list[tuple[str, str, SimConfig]]:
     """``(lever, setting, config)`` for the 0 and 3x settings of every lever in force."""
     out = []
-    gdp = base_year_gdp(cfg.region)
     for name, value, meta in enacted_levers(cfg):
         if is_zero(value) or meta.get("family") == "I" and name != "recognition_campaign":
             continue
         if only and name not in only:
             continue
-        bounds = [b for b in (meta.get("maximum"),) if b is not None]
-        if meta.get("gdp_multiple") is not None and gdp:
-            bounds.append(meta["gdp_multiple"] * gdp)  # the money bound of sim.config.check
         for label, factor in (("0", 0.0), ("3x", FACTOR)):
             changed = copy.deepcopy(cfg)
-            setattr(changed.levers, name, scaled(value, factor, min(bounds, default=None)))
+            setattr(changed.levers, name, scaled(value, factor, upper_bound(cfg, name)))
             out.append((name, label, check(changed)))
     return out
 

@@ -9,7 +9,8 @@ a region:
 - ``calibrated``: set by the region's own calibration (``region.calibrated_parameters``);
 - ``sourced``: a default from the literature or official rules (source not "assumption" or
   "calibrated");
-- ``assumed``: a default marked "assumption", or calibrated on another city and kept;
+- ``assumed``: a default marked "assumption" or "hand-set", or calibrated on another city and
+  kept;
 
 and the lever by its weakest parameter (one assumed parameter makes the effect assumed). Levers
 that are rules of the budget (family I) act mechanically: ``rule``. National tax rates act through
@@ -148,7 +149,7 @@ def parameter_evidence(name: str, region) -> str:
         return "calibrated"
     meta = {n: m for n, _, m in documented_fields(region.behaviour, "region.behaviour.")}[full]
     source = str(meta["source"])
-    if source.startswith("assumption") or source_city(meta) not in ("", region.name):
+    if source.startswith(("assumption", "hand-set")) or source_city(meta) not in ("", region.name):
         return "assumed"
     if source.startswith("calibrated"):
         return "assumed"  # calibrated once, not by this region's calibration
