@@ -264,7 +264,7 @@ def case_mesa_cost(params: dict[str, Any]) -> dict[str, Any]:
     """Cost of one Mesa row agent: creation and removal time, and memory, per agent."""
     import mesa
 
-    from agents.population import create_row_agents, remove_row_agents
+    from agents.population import create_row_agents
     from agents.talent import Talent, TalentState
 
     n = params["agents"]
@@ -277,7 +277,7 @@ def case_mesa_cost(params: dict[str, Any]) -> dict[str, Any]:
     t1 = time.perf_counter()
     rss1 = current_rss_bytes()
     half = rows[: n // 2]
-    remove_row_agents(model.talent, half)
+    model.talent.remove(half)  # rows exit; their Mesa agents leave the model
     t2 = time.perf_counter()
     return {
         "agents": n,
