@@ -82,6 +82,7 @@ def test_calibrate_cli_writes_report_without_touching_conf(tmp_path):
             "calibration.samples=6",
             "calibration.posterior_size=3",
             "calibration.check_sets=2",
+            "run.workers=1",
             f"hydra.run.dir={out}",
         ],
         capture_output=True,
@@ -100,10 +101,13 @@ def test_calibrate_cli_writes_report_without_touching_conf(tmp_path):
     assert f"{waves.simulations.sum()} simulations" in proc.stdout
     report = (out / "report.md").read_text()
     assert "18 replays from 2017" in report and "## Fit per series" in report
+    assert "with 1 worker(s)" in report  # run.workers reaches the calibration's simulations
+    assert "No base-year indicator of the 2017 file is estimated." in report
     for name in load_config().calibration.free:
         assert f"`{name}`" in report, name
     text = (out / "changsha_calibrated.yaml").read_text()
     assert "defaults:" in text and "posterior_file: changsha_calibrated_posterior.csv" in text
+    assert "calibrated_for: changsha" in text  # the posterior is only used by its own region
     summary = pd.read_csv(out / "fit_summary.csv")
     assert {"kpi", "points", "mape_pct", "in_band_share"} <= set(summary.columns)
     assert conf_snapshot() == before  # calibration.install is false: conf/ is left alone
