@@ -106,16 +106,15 @@ SHOWN_EXTRA = ("rd_expenditure", "high_tech_enterprises", "tech_contract_turnove
 """KPIs shown beside the targets' (the own KPIs of levers C, I and D)."""
 
 
-def measure(cfg: SimConfig, kpis: list[str] | None = None) -> pd.DataFrame:
+def measure(cfg: SimConfig) -> pd.DataFrame:
     """Per replicate: KPIs in 2030 and the local public cost 2023-2030.
 
-    All KPIs when ``kpis`` is None; ``public_cost_yuan`` is gross, ``public_cost_net_yuan`` net of
+    Every KPI; ``public_cost_yuan`` is gross, ``public_cost_net_yuan`` net of
     guidance-fund returns.
     """
     res = run_ensemble(cfg, progress=False)
     k = res.kpis[res.kpis.year == YEAR].pivot(index="replicate", columns="kpi", values="value")
-    if kpis is None:
-        kpis = [c for c in k.columns if not c.startswith("public_cost")]
+    kpis = [c for c in k.columns if not c.startswith("public_cost")]
     local = res.costs[~res.costs.lever.str.startswith("national_")]
     local = local[local.year > cfg.region.base_year]
     k["public_cost_yuan"] = local.groupby("replicate")["yuan"].sum()
@@ -140,6 +139,7 @@ def table(overrides: list[str], say=print, only: list[str] | None = None) -> pd.
     kpis = shown_kpis(cfg)
     base = measure(cfg)
     planned = settings(cfg, only)
+    family = {n: m["family"] for n, _, m in enacted_levers(cfg)}
     rows = []
     for i, (lever, label, changed) in enumerate(planned, 1):
         start = time.perf_counter()
@@ -155,7 +155,7 @@ def table(overrides: list[str], say=print, only: list[str] | None = None) -> pd.
             rows.append(
                 {
                     "lever": lever,
-                    "family": dict((n, m["family"]) for n, _, m in enacted_levers(cfg))[lever],
+                    "family": family[lever],
                     "setting": label,
                     "kpi": kpi,
                     "effect": mean,

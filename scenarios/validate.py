@@ -76,6 +76,7 @@ from sim.config import (
 from sim.ensemble import run_ensemble
 from sim.kpis import KPI_UNITS
 from sim.observations import load_observed, observed_path
+from sim.paths import candidates
 from sim.posterior import with_params
 from sim.provenance import announce
 from sim.region import CONF_DIR, load_base_state
@@ -153,14 +154,16 @@ def base_years(region: RegionConfig) -> dict[int, str]:
     if stem not in region.data_file:
         return {region.base_year: region.data_file}
     head, _, tail = region.data_file.rpartition(stem)
-    regex = re.compile(re.escape(head) + r"(\d{4})" + re.escape(tail))
+    prefix = Path(head).name
+    regex = re.compile(re.escape(prefix) + r"(\d{4})" + re.escape(tail))
     found = {}
-    dirs = [*(Path(d) / "region" for d in region.config_dirs), *map(Path, region.config_dirs)]
-    for folder in [*dirs, CONF_DIR / "region"]:  # the user's dirs first, as sim.paths looks up
-        for path in folder.glob(f"{head}*{tail}"):
+    # The folders sim.paths looks a region file up in, in its order (the user's dirs first).
+    folders = dict.fromkeys(p.parent for p in candidates(head, region.config_dirs, CONF_DIR))
+    for folder in folders:
+        for path in folder.glob(f"{prefix}*{tail}"):
             match = regex.fullmatch(path.name)
             if match:
-                found.setdefault(int(match.group(1)), path.name)
+                found.setdefault(int(match.group(1)), f"{head}{match.group(1)}{tail}")
     return dict(sorted(found.items()))
 
 

@@ -9,20 +9,8 @@ A region's observed file (``conf/region/<region>_observed.csv``) holds one row p
 that unit to the KPI's unit (``sim.kpis.KPI_UNITS``, e.g. 1e4 for "10k persons" -> persons).
 ``value, low, high, kind`` are derived from ``published`` x ``factor`` by :func:`parse_published`
 (``python -m sim.observations <file> --write`` fills them in; the loader refuses a file where they
-disagree with ``published``). The rule:
-
-- ``"3,400+"``, ``">300"``, ``">=13"``, ``"over 3 million"``, ``"8500余"``, ``"突破6600"``,
-  ``"以上"``, ``"at least"``, ``"more than"`` -> **lower** bound: ``low = value``, ``high = +inf``;
-- ``"<5"``, ``"<=5"``, ``"under"``, ``"below"``, ``"less than"``, ``"at most"``, ``"以下"``,
-  ``"不足"`` -> **upper** bound: ``low = -inf``, ``high = value``;
-- ``"130-239"`` (also ``–``, ``—``, ``~`` or ``to`` between two numbers) -> **range**
-  ``[130, 239]``, ``value`` = midpoint;
-- ``"~6400"``, ``"about"``, ``"around"``, ``"approx."``, ``"约"``, ``"左右"`` -> **range** of
-  +-5 % (:data:`APPROX_SHARE`) around the number;
-- a plain number -> **exact** (``low = high = value``).
-
-Thousands separators are dropped; the multipliers 万 (1e4), 亿 (1e8), thousand, million, billion
-and trillion apply to the number they follow. Text without a number is refused.
+disagree with ``published``). The rule is that of :func:`sim.published.parse_published`
+(bounds, ranges, approximate and exact figures; its module docstring lists every form).
 
 Several rows for the same ``kpi`` and ``year`` (sources that agree or conflict) are combined by
 :func:`combine`: the intervals ``[low, high]`` of all rows are intersected (consistent bounds and

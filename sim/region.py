@@ -392,15 +392,17 @@ def estimate_indicators(
     if not by:
         return {}
     needs = {"none": (), "gdp_per_capita": SCALING}
+    parsed = {}  # indicator -> (scaling rule, reference file)
+    for key, full_rule in by.items():
+        rule, file = split_rule(full_rule)
+        parsed[key] = (rule, file or est.reference_data_file)
     refs: dict[str, tuple[Path, dict[str, Figure], str]] = {}
-    for file in sorted({split_rule(r)[1] or est.reference_data_file for r in by.values()}):
+    for file in sorted({file for _, file in parsed.values()}):
         ref_path = region_file(
             file, "region.estimates.reference_data_file", region.config_dirs, conf_dir=CONF_DIR
         )
-        keys = [k for k, r in by.items() if (split_rule(r)[1] or est.reference_data_file) == file]
-        scaling = {
-            s for k in keys for s in needs.get(split_rule(by[k])[0], (split_rule(by[k])[0],))
-        }
+        keys = [k for k, (_, f) in parsed.items() if f == file]
+        scaling = {s for k in keys for s in needs.get(parsed[k][0], (parsed[k][0],))}
         name = est.reference_region if file == est.reference_data_file else ""
         refs[file] = (
             ref_path,
@@ -408,9 +410,8 @@ def estimate_indicators(
             name or ref_path.stem,
         )
     out = {}
-    for key, full_rule in by.items():
-        rule, file = split_rule(full_rule)
-        ref_path, ref, ref_name = refs[file or est.reference_data_file]
+    for key, (rule, file) in parsed.items():
+        ref_path, ref, ref_name = refs[file]
         if key not in ref:
             raise ConfigError(
                 f"region.estimates.by.{key}={rule!r}: the reference file {ref_path.name} "
