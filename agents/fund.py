@@ -65,6 +65,14 @@ class FundParams:
         source="assumption; VC-backed firms raise R&D",
         rule="agents.fund.step_quarter",
     )
+    vc_reward_elasticity: float = param(
+        3.0,
+        low=0.0,
+        high=10.0,
+        unit="log deployment per unit of reward rate",
+        source="assumption; investment rewards move VC money towards local young firms",
+        rule="agents.fund.vc_deploy_multiplier",
+    )
     fail_multiple: float = param(
         0.1,
         low=0.0,
@@ -227,6 +235,18 @@ def debit(funds: FundState, rows: np.ndarray | int, amount: np.ndarray | float, 
     getattr(funds, field)[rows] += amount
 
 
+def vc_deploy_multiplier(policy: PolicyView, p: FundParams) -> float:
+    """Effect of the VC investment reward on how fast VC/angel funds invest locally.
+
+    ``exp(vc_reward_elasticity * (r - r_ref))`` for the reward rate ``r`` in force and the
+    base-year rate ``r_ref`` (1 under the base-year policy).
+    """
+    now = policy.levers.vc_investment_reward_rate * policy.scale("G")
+    return float(
+        np.exp(p.vc_reward_elasticity * (now - policy.reference.vc_investment_reward_rate))
+    )
+
+
 def step_quarter(
     funds: FundState,
     firms: FirmState,
@@ -234,10 +254,15 @@ def step_quarter(
     p: FundParams,
     rng: np.random.Generator,
     now: float,
+    *,
+    policy: PolicyView,
+    ledger: CostLedger,
 ) -> None:
     """Funds with cash invest in young unlisted firms chosen by a noisy knowledge score.
 
     A deal puts ``fund_rd_boost`` of the ticket into the firm's award pool (spent on R&D).
+    VC/angel funds invest faster under an investment reward (:func:`vc_deploy_multiplier`), and
+    the reward is paid on their deals (lever G).
 
     Args:
         funds: The fund population.
@@ -246,11 +271,16 @@ def step_quarter(
         p: Fund parameters.
         rng: The funds' random stream.
         now: Current time in years (``year + (quarter - 1) / 4``).
+        policy: Levers in force (the VC investment reward).
+        ledger: Public cost ledger.
     """
     f = funds
     idx = f.live()
     investors = idx[np.isin(f.kind[idx], (SUB_FUND, VC))]
-    n_deals = np.floor(f.cash[investors] * p.deploy_share / 4.0 / p.ticket_yuan).astype(np.int64)
+    is_vc = f.kind[investors] == VC
+    deploy = p.deploy_share * np.where(is_vc, vc_deploy_multiplier(policy, p), 1.0)
+    deploy = np.minimum(deploy, 1.0)
+    n_deals = np.floor(f.cash[investors] * deploy / 4.0 / p.ticket_yuan).astype(np.int64)
     if n_deals.sum() == 0:
         return
     fi = firms.live()
@@ -272,6 +302,9 @@ def step_quarter(
     firms.fund_backed[picks] = True
     firms.award_pool[picks] += amount * p.fund_rd_boost
     deals.add(fund_rows, picks, amount, now)
+    vc_invested = float(amount[f.kind[fund_rows] == VC].sum())
+    rate = policy.levers.vc_investment_reward_rate * policy.scale("G")
+    ledger.book("vc_investment_rewards", rate * vc_invested)
 
 
 def step_year(

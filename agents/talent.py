@@ -32,8 +32,11 @@ from agents.population import Population, RowAgent
 from agents.world import CostLedger, PolicyView
 
 GRADUATE, YOUNG = TIERS.index("graduate"), TIERS.index("young")
+HIGH_LEVEL = TIERS.index("high_level")
 RD_TIERS = np.array([TIERS.index(t) for t in ("top", "leading", "high_level", "young")])
 """Tiers that can fill R&D posts (top scientists to young researchers)."""
+GREEN_CARD_TIERS = np.array([TIERS.index(t) for t in ("top", "leading", "high_level")])
+"""Tiers a talent green card is issued to."""
 
 DEGREE_TIER = {"bachelor": GRADUATE, "master": GRADUATE, "phd": YOUNG}
 """Tier a staying graduate of each degree joins."""
@@ -179,6 +182,47 @@ class TalentParams:
         unit="share",
         source="assumption; share of eligible people who claim housing support",
         rule="agents.talent.step_quarter",
+    )
+    service_take_up: float = param(
+        0.3,
+        low=0.1,
+        high=0.7,
+        unit="share",
+        source="assumption; share of eligible people with a child to school, a spouse to place "
+        "or a need for the medical channel",
+        rule="agents.talent.TalentConditions.delta_v",
+    )
+    platform_housing_coverage: float = param(
+        0.1,
+        low=0.02,
+        high=0.3,
+        unit="share of R&D-capable talent",
+        source="assumption; researchers housed in homes their platform bought or leased",
+        rule="agents.talent.TalentConditions.delta_v",
+    )
+    return_programme_elasticity: float = param(
+        0.05,
+        low=0.0,
+        high=0.2,
+        unit="log arrivals per log programme spending",
+        source="assumption; alumni and Hunan-merchant return drives",
+        rule="agents.talent.TalentConditions.outreach",
+    )
+    ip_talent_elasticity: float = param(
+        0.05,
+        low=0.0,
+        high=0.2,
+        unit="log arrivals per log IP / international spending",
+        source="assumption; IP protection and international cooperation also draw talent",
+        rule="agents.talent.TalentConditions.outreach",
+    )
+    outreach_floor_yuan: float = param(
+        1.0e7,
+        low=1.0e6,
+        high=1.0e8,
+        unit="yuan per year",
+        source="assumption; keeps the spending ratios finite when a policy spends nothing",
+        rule="agents.talent.TalentConditions.outreach",
     )
     wage_log_sd: float = param(
         0.25,
@@ -375,14 +419,59 @@ class TalentConditions:
         return p.subsidy_take_up * value
 
     def _programme(self, levers) -> np.ndarray:
-        """Talent-programme value per person-year by tier (rewards and team grants)."""
+        """Talent-programme value per person-year by tier.
+
+        Rewards, team and young-talent grants and overseas posts; a yearly number of grants is
+        worth its total over the tier's stock.
+        """
         p = self.params
         stock = np.maximum(self.stock_base_by_tier, 1.0)
         value = np.zeros(len(TIERS))
         value[0] = levers.top_talent_reward_yuan / p.subsidy_horizon_years
         value[1] = levers.leading_team_grants_per_year * levers.leading_team_grant_yuan / stock[1]
         value[2] = levers.startup_team_grants_per_year * levers.startup_team_grant_yuan / stock[2]
+        overseas = levers.overseas_posts_per_year * levers.overseas_post_grant_yuan
+        value[HIGH_LEVEL] += overseas / stock[HIGH_LEVEL]
+        value[YOUNG] = levers.young_talent_grants_per_year * levers.young_talent_grant_yuan
+        value[YOUNG] /= stock[YOUNG]
         return value
+
+    def services(self, levers, tier: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+        """Family services (schooling, medical care, spouse jobs) per person-year, as used.
+
+        Green-card holders (:data:`GREEN_CARD_TIERS`, when ``levers.green_card``) are served from
+        arrival; everyone else after the residence months of housing support.
+        """
+        card = levers.green_card & np.isin(tier, GREEN_CARD_TIERS)
+        value = tier_vector(levers.family_services_yuan_per_year)[tier]
+        return self.params.service_take_up * value * (eligible | card)
+
+    def platform_housing(self, levers, tier: np.ndarray) -> np.ndarray:
+        """Platform housing per person-year: the city's co-funding times the share housed."""
+        rd = np.isin(tier, RD_TIERS)
+        return levers.platform_housing_yuan_per_year * self.params.platform_housing_coverage * rd
+
+    def outreach(self, policy) -> float:
+        """Shift of arrivals' utility from the return programme and IP / international spending.
+
+        ``return_programme_elasticity * log((R + floor) / (R_ref + floor))`` plus the same form
+        for IP protection and international cooperation (lever H), against the base-year policy.
+        """
+        p, lv, ref = self.params, policy.levers, policy.reference
+        floor = p.outreach_floor_yuan
+
+        def ratio(now: float, then: float) -> float:
+            return float(np.log((now + floor) / (then + floor)))
+
+        back = ratio(
+            lv.return_programme_yuan_per_year * policy.scale("E"),
+            ref.return_programme_yuan_per_year,
+        )
+        ip = ratio(
+            lv.ip_and_international_yuan_per_year * policy.scale("H"),
+            ref.ip_and_international_yuan_per_year,
+        )
+        return p.return_programme_elasticity * back + p.ip_talent_elasticity * ip
 
     def delta_v(
         self,
@@ -414,18 +503,26 @@ class TalentConditions:
         if newcomer:
             wait = lv.housing_eligibility_months / 12.0
             wait0 = ref.housing_eligibility_months / 12.0
-            s = self._support(lv, price, years, tier, True) * max(
-                0.0, 1 - wait / p.subsidy_horizon_years
-            )
-            s0 = self._support(ref, price0, years, tier, True) * max(
-                0.0, 1 - wait0 / p.subsidy_horizon_years
+            later = max(0.0, 1 - wait / p.subsidy_horizon_years)
+            later0 = max(0.0, 1 - wait0 / p.subsidy_horizon_years)
+            s = self._support(lv, price, years, tier, True) * later
+            s0 = self._support(ref, price0, years, tier, True) * later0
+            # Services after the wait, or from arrival with a green card.
+            served = self.services(lv, tier, np.zeros(len(tier), bool))
+            served = np.maximum(served, self.services(lv, tier, np.ones(len(tier), bool)) * later)
+            served0 = self.services(ref, tier, np.zeros(len(tier), bool))
+            served0 = np.maximum(
+                served0, self.services(ref, tier, np.ones(len(tier), bool)) * later0
             )
         else:
-            s = self._support(lv, price, years, tier, years >= lv.housing_eligibility_months / 12.0)
-            s0 = self._support(
-                ref, price0, years, tier, years >= ref.housing_eligibility_months / 12.0
-            )
-        s = s * city.policy.scale("F")
+            eligible = years >= lv.housing_eligibility_months / 12.0
+            eligible0 = years >= ref.housing_eligibility_months / 12.0
+            s = self._support(lv, price, years, tier, eligible)
+            s0 = self._support(ref, price0, years, tier, eligible0)
+            served = self.services(lv, tier, eligible)
+            served0 = self.services(ref, tier, eligible0)
+        s = (s + self.platform_housing(lv, tier)) * city.policy.scale("F")
+        s0 = s0 + self.platform_housing(ref, tier)
         housing = (
             p.housing_cost_weight
             * (net_housing_cost(gross0, s0) - net_housing_cost(gross, s))
@@ -436,6 +533,7 @@ class TalentConditions:
             * (self._programme(lv) * city.policy.scale("E") - self._programme(ref))[tier]
             / self.wage[tier]
         )
+        prog = prog + p.programme_weight * (served * city.policy.scale("F") - served0) / wage
         jobs = p.job_weight * (city.vacancy_rate - city.vacancy_rate_base)
         wage_gap = p.wage_weight * np.log(city.wage_index / city.outside_wage_index)
         network = (
@@ -551,11 +649,16 @@ def step_quarter(
     ledger.book(
         "housing_rent_subsidy", float((rent * t.headcount[idx] * renting).sum()) / 4 * scale_f
     )
+    heads = t.headcount[idx]
+    used = conditions.services(lv, tier, eligible)
+    ledger.book("family_services", float((used * heads).sum()) / 4 * city.policy.scale("F"))
+    housed = conditions.platform_housing(lv, tier)
+    ledger.book("platform_housing", float((housed * heads).sum()) / 4 * city.policy.scale("F"))
     # Arrivals from outside, by tier.
     tiers = np.arange(len(TIERS))
     dv_new = conditions.delta_v(
         tiers, np.zeros(len(TIERS)), conditions.wage, True, city, t.stock_by_tier()
-    )
+    ) + conditions.outreach(city.policy)
     persons = rng.poisson(arrivals_base / 4.0 * np.exp(dv_new) * outside_pool_factor)
     rows = add_people(t, persons, people_per_agent, p, rng, year)
     ledger.book(
@@ -642,9 +745,16 @@ def promote(
 
 
 def book_programmes(policy: PolicyView, ledger: CostLedger) -> float:
-    """Yearly cost of talent-team grants (E); returns the start-up teams funded (new firms)."""
-    lv = policy.levers
+    """Yearly cost of the talent programmes paid per year (E); returns start-up teams funded.
+
+    Team and young-talent grants, overseas posts and the return programme.
+    """
+    lv, scale = policy.levers, policy.scale("E")
     cost = lv.leading_team_grants_per_year * lv.leading_team_grant_yuan
     cost += lv.startup_team_grants_per_year * lv.startup_team_grant_yuan
-    granted = ledger.book("talent_team_grants", cost * policy.scale("E"))
-    return lv.startup_team_grants_per_year * policy.scale("E") * granted
+    granted = ledger.book("talent_team_grants", cost * scale)
+    young = lv.young_talent_grants_per_year * lv.young_talent_grant_yuan
+    ledger.book("young_talent_grants", young * scale)
+    ledger.book("overseas_posts", lv.overseas_posts_per_year * lv.overseas_post_grant_yuan * scale)
+    ledger.book("return_programme", lv.return_programme_yuan_per_year * scale)
+    return lv.startup_team_grants_per_year * scale * granted

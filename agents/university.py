@@ -21,6 +21,22 @@ from agents.world import CostLedger, PolicyView
 
 FLAGSHIP = UNIVERSITY_KINDS.index("flagship_lab")
 
+TRANSFER_CHANNELS = ("turnover", "licences", "spinoffs")
+"""What technology transfer produces: contract turnover, licences, spin-off firms."""
+
+TRANSFER_INSTRUMENTS = {
+    "joint_lab_support_yuan_per_year": ("turnover", "licences"),
+    "pilot_base_support_yuan_per_year": ("spinoffs",),
+    "tech_manager_support_yuan_per_year": ("turnover", "licences", "spinoffs"),
+    "licence_guarantee_yuan_per_year": ("licences",),
+}
+"""Which channels each technology-transfer instrument (lever family D) supports. Joint labs do
+contract research that ends in contracts and licences; pilot-scale bases and "invest first,
+equity later" carry results to a firm of their own; technology managers broker every kind of
+deal; guarantees of "use first, pay later" licences lower the licensee's risk only. The mapping is
+the instruments' definition in the policy measures (``policy_2023_measures.md`` item 7 and the
+brief's family D), not a fitted number."""
+
 
 @dataclass
 class UniversityParams:
@@ -140,6 +156,46 @@ class UniversityParams:
         rule="agents.university.big_science_probability",
     )
 
+    new_type_founding_rate: float = param(
+        0.05,
+        low=0.0,
+        high=0.3,
+        unit="new institutions per university per year",
+        source="assumption; new-type R&D institutions founded with universities or firms that "
+        "host national platforms (policy_2023_measures.md item 6)",
+        rule="agents.university.found_new_type_institutions",
+    )
+    new_type_investment_yuan: float = param(
+        2.0e7,
+        low=5.0e6,
+        high=1.0e8,
+        unit="yuan",
+        source="assumption; typical founding investment of a new-type R&D institution",
+        rule="agents.university.found_new_type_institutions",
+    )
+    new_type_award_elasticity: float = param(
+        1.0,
+        low=0.3,
+        high=2.6,
+        unit="elasticity of foundings to award / investment",
+        source="assumption bounded by SME R&D price elasticity 2.6 (Dechezlepretre et al.), as "
+        "for R&D-centre arrivals",
+        rule="agents.university.found_new_type_institutions",
+    )
+    new_type_researchers: float = param(
+        80.0,
+        low=20.0,
+        high=500.0,
+        unit="researchers",
+        source="assumption; staff of a new-type R&D institution when founded (Changsha base: "
+        "about 10 % of 40,000 researchers in 50 institutions)",
+        rule="agents.university.found_new_type_institutions",
+    )
+
+
+NEW_TYPE = UNIVERSITY_KINDS.index("new_type_institution")
+UNIVERSITY = UNIVERSITY_KINDS.index("university")
+
 
 class UniversityState(Population):
     """Columns of the university / institute population."""
@@ -199,6 +255,26 @@ def transfer_multiplier(support: float, support_ref: float, p: UniversityParams)
     return ((support + floor) / (support_ref + floor)) ** p.transfer_support_elasticity
 
 
+def channel_support(amounts: dict[str, float]) -> dict[str, float]:
+    """Support per transfer channel: the sum of the instruments that serve it (yuan per year).
+
+    Args:
+        amounts: Yuan per year of each instrument of :data:`TRANSFER_INSTRUMENTS`.
+    """
+    return {
+        c: sum(amounts[i] for i, serves in TRANSFER_INSTRUMENTS.items() if c in serves)
+        for c in TRANSFER_CHANNELS
+    }
+
+
+def transfer_multipliers(
+    amounts: dict[str, float], reference: dict[str, float], p: UniversityParams
+) -> dict[str, float]:
+    """Multiplier of each channel from the instruments in force against the base-year policy."""
+    now, ref = channel_support(amounts), channel_support(reference)
+    return {c: transfer_multiplier(now[c], ref[c], p) for c in TRANSFER_CHANNELS}
+
+
 def deepen_market(depth: float, turnover_share_of_gdp: float, p: UniversityParams) -> float:
     """Next year's technology-market depth: growth slows as turnover approaches its GDP ceiling.
 
@@ -255,7 +331,7 @@ def step_year(
 ) -> YearOutput:
     """Graduation, enrolment, researchers, research output and technology transfer.
 
-    Books flagship investment (lever B) and technology-transfer support (lever D).
+    Books flagship investment (lever B) and the technology-transfer instruments (lever D).
 
     Args:
         universities: The institution population.
@@ -291,17 +367,61 @@ def step_year(
     u.flagship_researchers[idx] = paid
     u.researchers[idx] = organic + paid
     u.research_output[idx] = u.researchers[idx] * p.output_per_researcher
-    # Technology transfer.
-    support = policy.amount("tech_transfer_support_yuan_per_year", "D")
-    support *= ledger.book("tech_transfer_support", support)  # share granted under a cap
-    mult = transfer_multiplier(support, policy.reference.tech_transfer_support_yuan_per_year, p)
-    market = market_depth
-    turnover = u.research_output[idx] * p.transfer_turnover_per_output_yuan * mult * market
+    # Technology transfer: each instrument supports its channels (TRANSFER_INSTRUMENTS).
+    amounts = {name: policy.amount(name, "D") for name in TRANSFER_INSTRUMENTS}
+    for name, yuan in amounts.items():
+        line = "licence_guarantees" if name.startswith("licence") else "tech_transfer_support"
+        amounts[name] = yuan * ledger.book(line, yuan)  # the share granted under a budget cap
+    reference = {name: float(getattr(policy.reference, name)) for name in TRANSFER_INSTRUMENTS}
+    mult = transfer_multipliers(amounts, reference, p)
+    output = u.research_output[idx]
+    turnover = output * p.transfer_turnover_per_output_yuan * mult["turnover"] * market_depth
     u.contract_turnover[idx] = turnover
-    u.licences[idx] = u.research_output[idx] * p.licences_per_output * mult
-    spin = rng.poisson(u.research_output[idx] / 1000.0 * p.spinoffs_per_1000_output * mult)
+    u.licences[idx] = output * p.licences_per_output * mult["licences"]
+    spin = rng.poisson(output / 1000.0 * p.spinoffs_per_1000_output * mult["spinoffs"])
     u.spinoffs[idx] += spin
     return YearOutput({d: float(g.sum()) for d, g in grads.items()}, int(spin.sum()))
+
+
+def new_type_award(levers, p: UniversityParams, scale_b: float = 1.0) -> float:
+    """Award to one new new-type institution: a share of its investment, up to the cap (yuan)."""
+    share = levers.new_type_award_investment_share * p.new_type_investment_yuan
+    return min(share, levers.new_type_award_cap_yuan) * scale_b
+
+
+def found_new_type_institutions(
+    universities: UniversityState,
+    p: UniversityParams,
+    rng: np.random.Generator,
+    *,
+    policy: PolicyView,
+    ledger: CostLedger,
+) -> np.ndarray:
+    """Once a year: new-type R&D institutions founded, and their awards paid (lever B, item 6).
+
+    Foundings are Poisson with mean ``new_type_founding_rate`` per university times
+    ``((1 + a / I) / (1 + a_ref / I)) ** new_type_award_elasticity``, where ``a`` is the award in
+    force, ``a_ref`` the base-year award and ``I`` the typical investment: the form of R&D-centre
+    arrivals (:func:`agents.rd_centres.attractiveness`). Each starts with
+    ``new_type_researchers`` researchers and hosts platforms like any institution.
+
+    Returns:
+        The rows of the new institutions.
+    """
+    u = universities
+    idx = u.live()
+    award = new_type_award(policy.levers, p, policy.scale("B"))
+    award_ref = new_type_award(policy.reference, p)
+    invest = p.new_type_investment_yuan
+    mult = ((1 + award / invest) / (1 + award_ref / invest)) ** p.new_type_award_elasticity
+    n_univ = int((u.kind[idx] == UNIVERSITY).sum())
+    n = int(rng.poisson(p.new_type_founding_rate * n_univ * mult))
+    if n == 0:
+        return np.empty(0, np.int64)
+    ledger.book("new_type_awards", n * award)
+    rows = u.append(n, kind=NEW_TYPE, researchers=p.new_type_researchers)
+    u.research_output[rows] = p.new_type_researchers * p.output_per_researcher
+    return rows
 
 
 def big_science_candidacy(

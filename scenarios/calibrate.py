@@ -402,8 +402,29 @@ def install_dir(cfg: SimConfig) -> Path:
     return CONF_DIR / "region"
 
 
-def region_yaml(cfg: SimConfig, names: list[str], best: pd.Series, posterior_name: str) -> str:
-    """A region config that selects the base region and overrides the calibrated parameters."""
+IDENTIFIED_SHRINKAGE = 0.25
+"""Shrinkage (``1 - posterior sd / prior sd``) from which a calibrated parameter counts as
+identified by the record: its posterior is at most three quarters as wide as its prior."""
+
+
+def identified(diagnostics: pd.DataFrame) -> list[str]:
+    """The parameters whose shrinkage reaches :data:`IDENTIFIED_SHRINKAGE`, in their order."""
+    keep = diagnostics.shrinkage >= IDENTIFIED_SHRINKAGE
+    return [str(n) for n in diagnostics.parameter[keep]]
+
+
+def region_yaml(
+    cfg: SimConfig,
+    names: list[str],
+    best: pd.Series,
+    posterior_name: str,
+    identified_names: list[str] | None = None,
+) -> str:
+    """A region config that selects the base region and overrides the calibrated parameters.
+
+    ``identified_names`` (default: all of ``names``) are written as ``identified_parameters``.
+    """
+    pinned = names if identified_names is None else identified_names
     lines = [
         f"# Written by `python -m scenarios.calibrate` on {date.today()}"
         f" (model {model_version()[:12]}).",
@@ -417,6 +438,9 @@ def region_yaml(cfg: SimConfig, names: list[str], best: pd.Series, posterior_nam
         f"calibrated_for: {cfg.region.name}",
         "calibrated_parameters:",
         *[f"  - {name}" for name in names],
+        f"# identified: shrinkage >= {IDENTIFIED_SHRINKAGE} (docs/calibration/diagnostics.csv)",
+        "identified_parameters:" + ("" if pinned else " []"),
+        *[f"  - {name}" for name in pinned],
     ]
     tree: dict = {}
     for name in names:
@@ -621,7 +645,7 @@ def calibrate(
     summary = series_errors(errors)
     prior = prior_predictive(result, table)
     posterior_name = f"{cal.output_region}_posterior.csv"
-    text = region_yaml(cfg, names, best, posterior_name)
+    text = region_yaml(cfg, names, best, posterior_name, identified(result.diagnostics()))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     result.write(out_dir)

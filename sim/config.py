@@ -101,6 +101,12 @@ class RegionConfig:
     used only by that region."""
     calibrated_parameters: list[str] = field(default_factory=list)
     """The parameters that calibration set (the posterior's columns)."""
+    identified_parameters: list[str] | None = None
+    """The calibrated parameters the record pinned down: posterior sd at most
+    ``1 - IDENTIFIED_SHRINKAGE`` of the prior's (:data:`scenarios.calibrate.IDENTIFIED_SHRINKAGE`).
+    The others kept nearly their prior: a lever effect resting on one is **assumed**, not
+    calibrated (:func:`sim.lever_evidence.parameter_evidence`). ``None``: not recorded (older
+    calibrations), every calibrated parameter counts as identified."""
     inherited_parameters: list[str] = field(default_factory=list)
     """Derived, not set: parameters whose value rests on another city's figures or calibration
     (listed in every run's ``config.yaml`` and printed once by the commands)."""

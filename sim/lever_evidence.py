@@ -6,11 +6,13 @@ turns it into behaviour (``how``), the behavioural parameters the size of that e
 no decision responds to it in the model). :func:`evidence` classes the parameters of a lever for
 a region:
 
-- ``calibrated``: set by the region's own calibration (``region.calibrated_parameters``);
+- ``calibrated``: set and identified by the region's own calibration
+  (``region.calibrated_parameters`` and ``region.identified_parameters``: the posterior is at
+  most three quarters as wide as the prior);
 - ``sourced``: a default from the literature or official rules (source not "assumption" or
   "calibrated");
-- ``assumed``: a default marked "assumption" or "hand-set", or calibrated on another city and
-  kept;
+- ``assumed``: a default marked "assumption" or "hand-set", calibrated on another city and
+  kept, or calibrated here but not identified (the record left it near its prior);
 
 and the lever by its weakest parameter (one assumed parameter makes the effect assumed). Levers
 that are rules of the budget (family I) act mechanically: ``rule``. National tax rates act through
@@ -40,6 +42,13 @@ class Mechanism:
 USER_COST = ("firm.rd_elasticity_long_run", "firm.rd_adjustment_speed")
 HOUSING = ("talent.housing_cost_weight", "talent.subsidy_take_up", "talent.arrival_growth_base")
 PROGRAMMES = ("talent.programme_weight", "talent.subsidy_horizon_years")
+SERVICES = ("talent.programme_weight", "talent.service_take_up")
+TRANSFER = ("university.transfer_support_elasticity", "university.transfer_support_floor_yuan")
+NEW_TYPE = (
+    "university.new_type_founding_rate",
+    "university.new_type_award_elasticity",
+    "university.new_type_investment_yuan",
+)
 
 MECHANISMS: dict[str, Mechanism] = {
     "super_deduction_rate": Mechanism("user cost of R&D (agents.firm.user_cost)", USER_COST),
@@ -95,9 +104,50 @@ MECHANISMS: dict[str, Mechanism] = {
         "researchers of flagship labs and big-science candidacy (agents.university)",
         ("university.flagship_researcher_share", "university.big_science_rate_per_bn"),
     ),
-    "tech_transfer_support_yuan_per_year": Mechanism(
-        "licences, spin-offs and contract turnover (agents.university.transfer_multiplier)",
-        ("university.transfer_support_elasticity",),
+    "joint_lab_support_yuan_per_year": Mechanism(
+        "contract turnover and licences (agents.university.transfer_multipliers)", TRANSFER
+    ),
+    "pilot_base_support_yuan_per_year": Mechanism(
+        "spin-off firms (agents.university.transfer_multipliers)", TRANSFER
+    ),
+    "tech_manager_support_yuan_per_year": Mechanism(
+        "contract turnover, licences and spin-offs (agents.university.transfer_multipliers)",
+        TRANSFER,
+    ),
+    "licence_guarantee_yuan_per_year": Mechanism(
+        "licences (agents.university.transfer_multipliers)", TRANSFER
+    ),
+    "new_type_award_investment_share": Mechanism(
+        "foundings of new-type R&D institutions (agents.university.found_new_type_institutions)",
+        NEW_TYPE,
+    ),
+    "new_type_award_cap_yuan": Mechanism("cap of the new-type institution award", NEW_TYPE),
+    "basic_research_deduction_rate": Mechanism(
+        "user cost of the basic-research share of firm R&D (agents.firm.deduction_rate)",
+        (*USER_COST, "firm.basic_research_share"),
+    ),
+    "young_talent_grants_per_year": Mechanism("programme value of young researchers", PROGRAMMES),
+    "young_talent_grant_yuan": Mechanism("programme value of young researchers", PROGRAMMES),
+    "overseas_posts_per_year": Mechanism("programme value of high-level talent", PROGRAMMES),
+    "overseas_post_grant_yuan": Mechanism("programme value of high-level talent", PROGRAMMES),
+    "return_programme_yuan_per_year": Mechanism(
+        "arrivals' utility (agents.talent.TalentConditions.outreach)",
+        ("talent.return_programme_elasticity", "talent.outreach_floor_yuan"),
+    ),
+    "green_card": Mechanism(
+        "family services from arrival for top to high-level talent (TalentConditions.services)",
+        SERVICES,
+    ),
+    "family_services_yuan_per_year": Mechanism(
+        "value of schooling, medical care and spouse jobs in location choice", SERVICES
+    ),
+    "platform_housing_yuan_per_year": Mechanism(
+        "net housing cost of R&D-capable talent (TalentConditions.platform_housing)",
+        (*HOUSING[:1], "talent.platform_housing_coverage", "talent.arrival_growth_base"),
+    ),
+    "vc_investment_reward_rate": Mechanism(
+        "VC/angel deployment in local young firms (agents.fund.vc_deploy_multiplier)",
+        ("fund.vc_reward_elasticity", "fund.fund_rd_boost", "statuses.listing_fund_multiplier"),
     ),
     "top_talent_reward_yuan": Mechanism("programme value in talent's location choice", PROGRAMMES),
     "leading_team_grants_per_year": Mechanism("programme value of leading talent", PROGRAMMES),
@@ -126,8 +176,9 @@ MECHANISMS: dict[str, Mechanism] = {
         "response to the compensation rate is modelled (no source for one)",
     ),
     "ip_and_international_yuan_per_year": Mechanism(
-        "attractiveness to outside centres (agents.rd_centres.attractiveness)",
-        ("rd_centres.ip_elasticity",),
+        "attractiveness to outside centres (agents.rd_centres.attractiveness) and to arriving "
+        "talent (agents.talent.TalentConditions.outreach)",
+        ("rd_centres.ip_elasticity", "talent.ip_talent_elasticity"),
     ),
     "recognition_campaign": Mechanism(
         "work targets of the recognition drive (statuses, platforms)",
@@ -145,8 +196,12 @@ MECHANISMS: dict[str, Mechanism] = {
 def parameter_evidence(name: str, region) -> str:
     """``calibrated``, ``sourced`` or ``assumed`` for a ``region.behaviour`` parameter path."""
     full = f"region.behaviour.{name}"
-    if region.calibrated_for == region.name and full in region.calibrated_parameters:
+    own = region.calibrated_for == region.name and full in region.calibrated_parameters
+    pinned = region.identified_parameters
+    if own and (pinned is None or full in pinned):
         return "calibrated"
+    if own:
+        return "assumed"  # calibrated, but the record left it near its prior
     meta = {n: m for n, _, m in documented_fields(region.behaviour, "region.behaviour.")}[full]
     source = str(meta["source"])
     if source.startswith(("assumption", "hand-set")) or source_city(meta) not in ("", region.name):

@@ -130,6 +130,14 @@ class LeverConfig:
     )
     standard_tax_rate: float = lever(0.25, unit="share", family="C", what="corporate income tax")
     hte_tax_rate: float = lever(0.15, unit="share", family="C", what="CIT rate of high-tech firms")
+    basic_research_deduction_rate: float = lever(
+        1.0,
+        unit="share",
+        family="C",
+        maximum=2.0,
+        what="additional deduction of firms' basic-research funding of universities and "
+        "institutes (1.0 = 100 %; MOF/STA Announcement 2022 No. 32)",
+    )
     # C: local R&D subsidies
     rd_post_subsidy_rate: float = lever(
         0.0,
@@ -217,13 +225,48 @@ class LeverConfig:
         family="B",
         what="city investment in flagship labs and facility candidacies",
     )
+    new_type_award_investment_share: float = lever(
+        0.0,
+        unit="share",
+        family="B",
+        what="award to a new new-type R&D institution as a share of its investment (item 6)",
+    )
+    new_type_award_cap_yuan: float = lever(
+        0.0,
+        unit="yuan per institution",
+        gdp_multiple=PER_AWARD,
+        family="B",
+        what="cap of the new-type institution award",
+    )
     # D: technology transfer
-    tech_transfer_support_yuan_per_year: float = lever(
+    joint_lab_support_yuan_per_year: float = lever(
         0.0,
         unit="yuan per year",
         gdp_multiple=PROGRAMME,
         family="D",
-        what="joint labs, pilot bases, technology managers, licence guarantees",
+        what="university-industry joint labs: contract research and licences",
+    )
+    pilot_base_support_yuan_per_year: float = lever(
+        0.0,
+        unit="yuan per year",
+        gdp_multiple=PROGRAMME,
+        family="D",
+        what="pilot-scale (proof-of-concept) bases and 'invest first, equity later': spin-offs",
+    )
+    tech_manager_support_yuan_per_year: float = lever(
+        0.0,
+        unit="yuan per year",
+        gdp_multiple=PROGRAMME,
+        family="D",
+        what="technology managers (brokers) paid per deal: contracts and licences",
+    )
+    licence_guarantee_yuan_per_year: float = lever(
+        0.0,
+        unit="yuan per year",
+        gdp_multiple=PROGRAMME,
+        family="D",
+        what="guarantee fees refunded to institutions backing 'use first, pay later' licences "
+        "(item 7: 100 % of the fee, up to 1 m yuan a year per institution)",
     )
     # E: talent programmes
     top_talent_reward_yuan: float = lever(
@@ -260,6 +303,48 @@ class LeverConfig:
         gdp_multiple=PER_PERSON,
         family="E",
         what="grant per start-up team",
+    )
+    young_talent_grants_per_year: float = lever(
+        0.0,
+        unit="count per year",
+        family="E",
+        maximum=20000.0,
+        what="young-talent plan: young researchers funded per year",
+    )
+    young_talent_grant_yuan: float = lever(
+        0.0,
+        unit="yuan per person",
+        gdp_multiple=PER_PERSON,
+        family="E",
+        what="grant per funded young researcher",
+    )
+    overseas_posts_per_year: float = lever(
+        0.0,
+        unit="count per year",
+        family="E",
+        maximum=5000.0,
+        what="overseas talent posts: high-level posts funded for recruits from abroad",
+    )
+    overseas_post_grant_yuan: float = lever(
+        0.0,
+        unit="yuan per post",
+        gdp_multiple=PER_PERSON,
+        family="E",
+        what="grant per overseas talent post",
+    )
+    return_programme_yuan_per_year: float = lever(
+        0.0,
+        unit="yuan per year",
+        gdp_multiple=PROGRAMME,
+        family="E",
+        what="alumni and Hunan-merchant return programme (liaison offices, return events)",
+    )
+    green_card: bool = lever(
+        False,
+        unit="on/off",
+        family="E",
+        what="talent green card: top, leading and high-level talent get the family services "
+        "(F) from arrival, without the residence wait",
     )
     # F: housing support
     rent_subsidy_yuan_per_year: TierAmounts = lever(
@@ -304,6 +389,20 @@ class LeverConfig:
         maximum=60.0,
         what="residence needed before housing support (and purchase) is available",
     )
+    platform_housing_yuan_per_year: float = lever(
+        0.0,
+        unit="yuan per housed researcher per year",
+        gdp_multiple=PER_PERSON_YEAR,
+        family="F",
+        what="city co-funding of homes that platforms buy or lease for their R&D staff",
+    )
+    family_services_yuan_per_year: TierAmounts = lever(
+        TierAmounts(),
+        unit="yuan per person per year",
+        gdp_multiple=PER_PERSON_YEAR,
+        family="F",
+        what="schooling places, medical care and spouse job placement by tier (cost per user)",
+    )
     # G: science and technology finance
     guidance_fund_yuan_per_year: float = lever(
         0.0,
@@ -328,6 +427,13 @@ class LeverConfig:
     )
     credit_risk_compensation_rate: float = lever(
         0.0, unit="share", family="G", what="share of credit losses compensated by government"
+    )
+    vc_investment_reward_rate: float = lever(
+        0.0,
+        unit="share",
+        family="G",
+        maximum=0.2,
+        what="reward to VC/angel funds as a share of their investment in local young firms",
     )
     # H: IP protection, international cooperation, offsite incubators
     ip_and_international_yuan_per_year: float = lever(
@@ -372,17 +478,26 @@ COST_LINES = {
     "platform_awards": "B",
     "cultivation_support": "B",
     "flagship_investment": "B",
+    "new_type_awards": "B",
     "tech_transfer_support": "D",
+    "licence_guarantees": "D",
     "top_talent_reward": "E",
     "talent_team_grants": "E",
+    "young_talent_grants": "E",
+    "overseas_posts": "E",
+    "return_programme": "E",
     "housing_purchase_support": "F",
     "housing_rent_subsidy": "F",
+    "platform_housing": "F",
+    "family_services": "F",
     "guidance_fund_capital": "G",
     "guidance_fund_returns": "G",
     "knowledge_credit_risk": "G",
+    "vc_investment_rewards": "G",
     "ip_and_international": "H",
     # national tax expenditure (not the city's budget)
     "national_super_deduction": "C",
+    "national_basic_research_relief": "C",
     "national_hte_tax_cut": "C",
     "national_bonded_duty_relief": "A",
 }

@@ -457,6 +457,8 @@ class InnovationModel(mesa.Model):
             b.fund,
             s.fund,
             self.year + (self.quarter - 1) / 4,
+            policy=self.policy,
+            ledger=self.ledger,
         )
         self._entry_quarter()
         if self.quarter == 3:
@@ -603,6 +605,9 @@ class InnovationModel(mesa.Model):
             market_depth=self.market_depth,
         )
         self.pending.spinoffs += out.spinoffs
+        university.found_new_type_institutions(
+            self.universities, b.university, s.university, policy=self.policy, ledger=self.ledger
+        )
         self.pending.graduates = {d: g / 4.0 for d, g in out.graduates.items()}
         self.pending.graduate_quarters = 4
         before = sum(self.approvals.this_year.values())

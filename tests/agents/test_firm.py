@@ -147,3 +147,19 @@ def test_exit_draws_use_last_entry_beyond_curve_and_scale():
     half = firm.exit_draws(rng, np.full(N, 40.0), curve, np.full(N, 0.5))
     p = 1 - 0.75**0.25
     assert abs(half.mean() - p) < 4 * np.sqrt(p * (1 - p) / N)
+
+
+def test_basic_research_relief_blends_into_the_deduction_and_lowers_the_user_cost():
+    from sim.levers import LeverConfig
+
+    # 2 % of R&D is basic: 0.98 x 100 % + 0.02 x 0 % before 2022, 100 % once it is relieved.
+    before = LeverConfig(super_deduction_rate=1.0, basic_research_deduction_rate=0.0)
+    after = LeverConfig(super_deduction_rate=1.0, basic_research_deduction_rate=1.0)
+    assert firm.deduction_rate(before, 0.02) == pytest.approx(0.98)
+    assert firm.deduction_rate(after, 0.02) == pytest.approx(1.0)
+    tax = np.array([0.25])
+    cost = [
+        firm.user_cost(tax, firm.deduction_rate(lv, 0.02), np.zeros(1)) for lv in (before, after)
+    ]
+    assert cost[1][0] < cost[0][0]
+    assert cost[0][0] - cost[1][0] == pytest.approx(0.25 * 0.02 / 0.75)

@@ -81,3 +81,41 @@ def test_pareto_tail_index(shape):
     m = exit_multiples(rng, *flags(listed=True), params(shape))
     p = 4.0**-shape  # P(multiple > 4)
     assert abs((m > 4).mean() - p) < 4 * np.sqrt(p * (1 - p) / N)
+
+
+def test_vc_reward_speeds_vc_deployment_and_pays_the_reward_on_vc_deals():
+    from agents.firm import FirmState
+    from agents.fund import SUB_FUND, VC, FundState, step_quarter, vc_deploy_multiplier
+    from sim.ledger import PublicCostLedger
+    from sim.levers import LeverConfig, PolicyState
+
+    p = FundParams()
+    deals = {}
+    for rate in (0.0, 0.1):
+        lv = LeverConfig(vc_investment_reward_rate=rate)
+        policy = PolicyState(lv, LeverConfig())
+        policy.levers = lv
+        assert vc_deploy_multiplier(policy, p) == pytest.approx(
+            np.exp(p.vc_reward_elasticity * rate)
+        )
+        funds = FundState()
+        funds.append(2, kind=np.array([VC, SUB_FUND]), cash=4e9, capital=4e9)
+        firms = FirmState()
+        firms.append(2000, age=1.0, revenue=1e7, knowledge=1e6)
+        ledger = PublicCostLedger()
+        step_quarter(
+            funds,
+            firms,
+            DealBook(),
+            p,
+            np.random.default_rng(1),
+            2024.0,
+            policy=policy,
+            ledger=ledger,
+        )
+        deals[rate] = funds.deals[:2].copy()
+        invested_vc = funds.invested[0]
+        assert ledger.close_year(2024)["vc_investment_rewards"] == pytest.approx(rate * invested_vc)
+    # The VC fund invests exp(3 x 0.1) = 1.35 times as fast; the sub-fund is not rewarded.
+    assert deals[0.1][0] == int(4e9 * p.deploy_share * np.exp(0.3) / 4 / p.ticket_yuan)
+    assert deals[0.1][0] > deals[0.0][0] and deals[0.1][1] == deals[0.0][1]

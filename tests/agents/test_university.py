@@ -99,7 +99,13 @@ def institutions() -> UniversityState:
 
 def test_step_year_outputs_by_hand():
     u = institutions()
-    ps = policy(flagship_investment_yuan_per_year=1e9, tech_transfer_support_yuan_per_year=3e8)
+    ps = policy(
+        flagship_investment_yuan_per_year=1e9,
+        joint_lab_support_yuan_per_year=1e8,
+        pilot_base_support_yuan_per_year=2e8,
+        tech_manager_support_yuan_per_year=1e8,
+        licence_guarantee_yuan_per_year=5e7,
+    )
     ledger = PublicCostLedger()
     out = university.step_year(
         u,
@@ -120,14 +126,49 @@ def test_step_year_outputs_by_hand():
     np.testing.assert_allclose(u.flagship_researchers, [0, 0, 0.5 * 1e9 / 5e5])
     np.testing.assert_allclose(u.flagship_investment, [0.0, 0.0, 1e9])
     np.testing.assert_allclose(u.research_output, expected * P.output_per_researcher)
-    mult = ((3e8 + 1e6) / 1e6) ** 0.2  # against a base-year policy without support
-    turnover = expected * 2.0e5 * mult * 1.15**2
+
+    # Against a base-year policy without support; each channel sums the instruments serving it:
+    # contracts = joint labs + managers, licences = those + guarantees, spin-offs = pilot +
+    # managers.
+    def mult(support):
+        return ((support + 1e6) / 1e6) ** 0.2
+
+    turnover = expected * 2.0e5 * mult(2e8) * 1.15**2
     np.testing.assert_allclose(u.contract_turnover, turnover)
     assert university.contract_turnover(u) == pytest.approx(turnover.sum())
-    np.testing.assert_allclose(u.licences, expected * 0.02 * mult)
+    np.testing.assert_allclose(u.licences, expected * 0.02 * mult(2.5e8))
     assert out.spinoffs == u.spinoffs.sum()
     costs = ledger.close_year(2024)
-    assert costs["flagship_investment"] == 1e9 and costs["tech_transfer_support"] == 3e8
+    assert costs["flagship_investment"] == 1e9 and costs["tech_transfer_support"] == 4e8
+    assert costs["licence_guarantees"] == 5e7
+
+
+def test_each_transfer_instrument_moves_only_its_channels():
+    base = {name: 0.0 for name in university.TRANSFER_INSTRUMENTS}
+    for name, serves in university.TRANSFER_INSTRUMENTS.items():
+        got = university.transfer_multipliers({**base, name: 1e8}, base, P)
+        for channel in university.TRANSFER_CHANNELS:
+            assert (got[channel] > 1.0) == (channel in serves), (name, channel)
+        assert all(v >= 1.0 for v in got.values())
+
+
+def test_new_type_foundings_rise_with_the_award_and_pay_it():
+    u = UniversityState()
+    u.append(40, kind=university.UNIVERSITY, researchers=1000.0)
+    counts, costs = {}, {}
+    for share in (0.0, 0.5):  # foundings are new-type rows, so the 40 universities stay 40
+        ps = policy(new_type_award_investment_share=share, new_type_award_cap_yuan=1e8)
+        ledger, total = PublicCostLedger(), 0
+        rng = np.random.default_rng(3)
+        for _ in range(200):
+            new = university.found_new_type_institutions(u, P, rng, policy=ps, ledger=ledger)
+            total += len(new)
+        counts[share], costs[share] = total, ledger.close_year(2024)["new_type_awards"]
+    # Poisson mean 0.05 x 40 a year; a 50 % award multiplies it by 1.5 ** elasticity (1.0).
+    assert counts[0.0] == pytest.approx(200 * 2.0, rel=0.1)
+    assert counts[0.5] / counts[0.0] == pytest.approx(1.5, rel=0.1)
+    assert costs[0.0] == 0.0
+    assert costs[0.5] == pytest.approx(counts[0.5] * 0.5 * P.new_type_investment_yuan)
 
 
 def test_spinoffs_are_poisson_in_research_output():

@@ -20,7 +20,10 @@ from agents.params import documented_fields
 from scenarios.lever_table import (
     BASE,
     OUT,
+    PROBES,
     costly_without_effect,
+    enacted_levers,
+    is_zero,
     measure,
     paired,
     scaled,
@@ -30,7 +33,7 @@ from scenarios.lever_table import (
 )
 from sim.compose import load_config
 from sim.config import check
-from sim.lever_evidence import EVIDENCE, MECHANISMS, evidence, lever_names
+from sim.lever_evidence import EVIDENCE, MECHANISMS, evidence, lever_names, parameter_evidence
 from sim.levers import CentreAmounts, TierAmounts
 
 TABLE = OUT / "lever_table.csv"
@@ -55,6 +58,26 @@ def test_every_lever_has_a_mechanism_and_its_parameters_exist(cfg):
     # Under priors nothing is calibrated by the region itself.
     prior = load_config(["region=changsha"])
     assert evidence("centre_registration_open", prior.region)[0] == "assumed"
+
+
+def test_every_lever_not_in_force_is_probed_so_the_table_shows_its_mechanism(cfg):
+    probed = {n for values in PROBES.values() for n in values}
+    for name, value, meta in enacted_levers(cfg):
+        if is_zero(value) and meta["family"] != "I":
+            assert name in probed, f"{name} is 0 in enacted_2023 and no probe sets it"
+    for name, values in PROBES.items():
+        assert name in values and all(is_zero(getattr(cfg.levers, n)) for n in values), name
+
+
+def test_a_calibrated_parameter_the_record_did_not_pin_down_is_assumed(cfg):
+    region = copy.deepcopy(cfg.region)
+    name = "rd_centres.centre_upgrade_max_rate"
+    assert f"region.behaviour.{name}" in region.calibrated_parameters
+    region.identified_parameters = [f"region.behaviour.{name}"]
+    assert parameter_evidence(name, region) == "calibrated"
+    region.identified_parameters = []
+    assert parameter_evidence(name, region) == "assumed"
+    assert evidence("centre_registration_open", region)[0] == "assumed"
 
 
 def test_scaling_a_lever_keeps_its_kind_and_bounds():
@@ -111,7 +134,15 @@ FAMILY_PUSH = {  # family -> (levers at 3x their enacted value, the family's own
     "A": (["centre_award_investment_share", "centre_award_cap_yuan"], "rd_centres"),
     "B": (["platform_award_yuan", "cultivation_pool_size"], "platforms"),
     "C": (["super_deduction_rate"], "rd_growth"),
-    "D": (["tech_transfer_support_yuan_per_year"], "tech_contract_turnover"),
+    "D": (
+        [
+            "joint_lab_support_yuan_per_year",
+            "pilot_base_support_yuan_per_year",
+            "tech_manager_support_yuan_per_year",
+            "licence_guarantee_yuan_per_year",
+        ],
+        "tech_contract_turnover",
+    ),
     "E": (["top_talent_reward_yuan", "leading_team_grants_per_year"], "talent"),
     "F": (["rent_subsidy_yuan_per_year", "first_home_subsidy_yuan"], "talent"),
     "G": (["guidance_fund_yuan_per_year"], "listed"),

@@ -185,7 +185,7 @@ def test_huge_budgets_finish_inside_the_hard_envelope():
         "levers.platform_award_yuan.provincial_municipal=1.3e8",
         "levers.knowledge_credit_yuan_per_year=2.7e10",
         "levers.flagship_investment_yuan_per_year=2.7e10",
-        "levers.tech_transfer_support_yuan_per_year=2.7e10",
+        "levers.joint_lab_support_yuan_per_year=2.7e10",
         "run.people_per_agent=20000",
         "run.horizon=2026",
     ]
