@@ -258,7 +258,7 @@ class LeverConfig:
         unit="yuan per year",
         gdp_multiple=PROGRAMME,
         family="D",
-        what="technology managers (brokers) paid per deal: contracts and licences",
+        what="technology managers (brokers) paid per deal: contracts, licences and spin-offs",
     )
     licence_guarantee_yuan_per_year: float = lever(
         0.0,
