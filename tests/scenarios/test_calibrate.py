@@ -129,3 +129,22 @@ def test_region_yaml_reloads_to_the_calibrated_values(tmp_path, monkeypatch):
         for part in name.split(".")[1:]:
             node = node[part]
         assert node == pytest.approx(best[name], rel=1e-5), name
+
+
+def test_identified_parameters_are_those_the_posterior_narrowed_and_are_written_to_the_region():
+    from scenarios.calibrate import IDENTIFIED_SHRINKAGE, identified
+
+    diag = pd.DataFrame(
+        {"parameter": ["a", "b", "c"], "shrinkage": [IDENTIFIED_SHRINKAGE, 0.1, 0.9]}
+    )
+    assert identified(diag) == ["a", "c"]
+    cfg = load_config()
+    names = list(cfg.calibration.free)[:3]
+    low, high = prior_box(cfg, names)
+    best = pd.Series(0.5 * (low + high), index=names)
+    import yaml
+
+    tree = yaml.safe_load(region_yaml(cfg, names, best, "x.csv", names[1:2]))
+    assert tree["calibrated_parameters"] == names
+    assert tree["identified_parameters"] == names[1:2]
+    assert yaml.safe_load(region_yaml(cfg, names, best, "x.csv", []))["identified_parameters"] == []
