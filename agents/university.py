@@ -123,6 +123,15 @@ class UniversityParams:
         "leading tech cities reach 10-20 %",
         rule="agents.university.deepen_market",
     )
+    licence_turnover_share: float = param(
+        0.2,
+        low=0.05,
+        high=0.5,
+        unit="share of institutions' contract turnover",
+        source="assumption; technology transfer and licensing contracts are a minor part of "
+        "technology-contract turnover beside development and service contracts",
+        rule="agents.university.step_year",
+    )
     licences_per_output: float = param(
         0.02,
         low=0.005,
@@ -375,7 +384,10 @@ def step_year(
     reference = {name: float(getattr(policy.reference, name)) for name in TRANSFER_INSTRUMENTS}
     mult = transfer_multipliers(amounts, reference, p)
     output = u.research_output[idx]
-    turnover = output * p.transfer_turnover_per_output_yuan * mult["turnover"] * market_depth
+    # Contract research moves with the turnover channel, licensing contracts with the licences one.
+    share = p.licence_turnover_share
+    channels = (1.0 - share) * mult["turnover"] + share * mult["licences"]
+    turnover = output * p.transfer_turnover_per_output_yuan * channels * market_depth
     u.contract_turnover[idx] = turnover
     u.licences[idx] = output * p.licences_per_output * mult["licences"]
     spin = rng.poisson(output / 1000.0 * p.spinoffs_per_1000_output * mult["spinoffs"])

@@ -287,7 +287,21 @@ def markdown(long: pd.DataFrame) -> str:
             f"| `{lever}` | {r0.family} | {setting} | {r0.evidence} | {effects} | {cost} | {per} "
             f"| {rests} |"
         )
-    lines += ["", "Cost-only levers (booked, no decision responds):", ""]
+    lines += [
+        "",
+        "Reading the table: each cell is a test at 95 %, so a lever without effect shows one in "
+        "about 1 cell of 20 by chance, several at once in one row when the KPIs move together "
+        "(talent, R&D and turnover do). A setting that adds or removes people changes how many "
+        "random numbers the talent rules draw, so its replicates are paired in seeds and "
+        "parameters but not in every later draw: small talent programmes (a probe of 1,000 "
+        "young-talent grants is worth about 400 yuan a year per young researcher) are within "
+        "that noise. Technology-contract turnover is near its calibrated ceiling (turnover / GDP, "
+        "`university.transfer_market_ceiling`) by 2030, so the transfer instruments move its "
+        "timing more than its 2030 level.",
+        "",
+        "Cost-only levers (booked, no decision responds):",
+        "",
+    ]
     lines += [f"- `{n}`: {m.cost_only}" for n, m in MECHANISMS.items() if m.cost_only]
     return "\n".join(lines) + "\n"
 

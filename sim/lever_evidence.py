@@ -44,6 +44,7 @@ HOUSING = ("talent.housing_cost_weight", "talent.subsidy_take_up", "talent.arriv
 PROGRAMMES = ("talent.programme_weight", "talent.subsidy_horizon_years")
 SERVICES = ("talent.programme_weight", "talent.service_take_up")
 TRANSFER = ("university.transfer_support_elasticity", "university.transfer_support_floor_yuan")
+LICENSING = (*TRANSFER, "university.licence_turnover_share")
 NEW_TYPE = (
     "university.new_type_founding_rate",
     "university.new_type_award_elasticity",
@@ -105,17 +106,17 @@ MECHANISMS: dict[str, Mechanism] = {
         ("university.flagship_researcher_share", "university.big_science_rate_per_bn"),
     ),
     "joint_lab_support_yuan_per_year": Mechanism(
-        "contract turnover and licences (agents.university.transfer_multipliers)", TRANSFER
+        "contract turnover and licences (agents.university.transfer_multipliers)", LICENSING
     ),
     "pilot_base_support_yuan_per_year": Mechanism(
         "spin-off firms (agents.university.transfer_multipliers)", TRANSFER
     ),
     "tech_manager_support_yuan_per_year": Mechanism(
         "contract turnover, licences and spin-offs (agents.university.transfer_multipliers)",
-        TRANSFER,
+        LICENSING,
     ),
     "licence_guarantee_yuan_per_year": Mechanism(
-        "licences (agents.university.transfer_multipliers)", TRANSFER
+        "licences and the licensing contracts in turnover (agents.university.step_year)", LICENSING
     ),
     "new_type_award_investment_share": Mechanism(
         "foundings of new-type R&D institutions (agents.university.found_new_type_institutions)",
