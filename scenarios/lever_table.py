@@ -297,7 +297,15 @@ def markdown(long: pd.DataFrame) -> str:
         "young-talent grants is worth about 400 yuan a year per young researcher) are within "
         "that noise. Technology-contract turnover is near its calibrated ceiling (turnover / GDP, "
         "`university.transfer_market_ceiling`) by 2030, so the transfer instruments move its "
-        "timing more than its 2030 level.",
+        "timing more than its 2030 level. Levers that act through the log of their spending "
+        "with a floor (IP and international cooperation on centres and talent, the return "
+        "programme, the transfer instruments) make the first yuan the most effective: their "
+        "large effects per yuan (IP spending and the return programme are the cheapest talent "
+        "levers here) are the consequence of assumed elasticities "
+        "(`talent.ip_talent_elasticity`, `talent.return_programme_elasticity`, 0.05 each), not "
+        "evidence. Clusters are few and discrete: small changes of the firm population move "
+        "which round a cluster is won in, so `clusters` cells of about -0.7 recur across "
+        "unrelated levers.",
         "",
         "Cost-only levers (booked, no decision responds):",
         "",
