@@ -595,6 +595,9 @@ def lever_evidence_table(runs: list[Run], keys: list[str]) -> pd.DataFrame:
         name=reg.get("name", ""),
         calibrated_for=reg.get("calibrated_for", ""),
         calibrated_parameters=list(reg.get("calibrated_parameters", []) or []),
+        identified_parameters=(
+            None if reg.get("identified_parameters") is None else list(reg.identified_parameters)
+        ),
         behaviour=BehaviourConfig(),
     )
     rows = []

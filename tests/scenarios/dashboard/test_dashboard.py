@@ -124,7 +124,7 @@ def _edited() -> state.Setting:
         state.Setting("talent_housing_push")
         .with_value("levers.flagship_investment_yuan_per_year", 2.5e9)
         .with_value("levers.rent_subsidy_yuan_per_year.young", 12345.5)
-        .with_value("levers.evaluate_and_adjust", True)
+        .with_value("levers.evaluate_and_adjust", False)  # on in the preset (enacted_2023)
         .with_value("levers.cultivation_pool_size", 150)
     )
 
@@ -134,7 +134,7 @@ def test_override_string_reproduces_the_setting_in_a_batch_config():
     text = state.override_string(setting, opts)
     assert text.startswith("levers=talent_housing_push ")
     assert "levers.rent_subsidy_yuan_per_year.young=12345.5" in text
-    assert "levers.evaluate_and_adjust=true" in text and "run.seed=20230801" in text
+    assert "levers.evaluate_and_adjust=false" in text and "run.seed=20230801" in text
     batch = load_config(text.split())
     mine = state.config(setting, opts)
     assert batch.levers == mine.levers
