@@ -144,7 +144,11 @@ MECHANISMS: dict[str, Mechanism] = {
     ),
     "platform_housing_yuan_per_year": Mechanism(
         "net housing cost of R&D-capable talent (TalentConditions.platform_housing)",
-        (*HOUSING[:1], "talent.platform_housing_coverage", "talent.arrival_growth_base"),
+        (
+            "talent.housing_cost_weight",
+            "talent.platform_housing_coverage",
+            "talent.arrival_growth_base",
+        ),
     ),
     "vc_investment_reward_rate": Mechanism(
         "VC/angel deployment in local young firms (agents.fund.vc_deploy_multiplier)",
