@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, logit
 
+from agents import draws
 from agents.categories import DEGREES, TIERS
 from agents.params import param
 from agents.population import Population, RowAgent
@@ -628,8 +629,14 @@ def step_quarter(
     tenure = p.tenure_weight * (np.log1p(years) - np.log1p(years_ref))
     p_leave = quarterly(leave_probability(leave_base[tier], dv, tenure))
     heads = t.headcount[idx]
-    leavers = rng.binomial(heads, p_leave)
-    retirees = rng.binomial(heads - leavers, quarterly(np.full(len(idx), p.retirement_rate)))
+    # One keyed generator per draw and one uniform per row: paired settings share the numbers.
+    leave_rng, retire_rng, buy_rng, arrive_rng, wage_rng = rng.spawn(5)
+    leavers = draws.binomial(draws.row_uniforms(leave_rng, idx), heads, p_leave)
+    retirees = draws.binomial(
+        draws.row_uniforms(retire_rng, idx),
+        heads - leavers,
+        quarterly(np.full(len(idx), p.retirement_rate)),
+    )
     t.headcount[idx] = heads - leavers - retirees
     t.changed()
     t.years_in_city[idx] += 0.25
@@ -637,7 +644,7 @@ def step_quarter(
     lv, price = city.policy.levers, city.house_price
     years = t.years_in_city[idx]
     eligible = years >= lv.housing_eligibility_months / 12.0
-    buying = rng.random(len(idx)) < quarterly(np.full(len(idx), p.home_purchase_rate))
+    buying = draws.row_uniforms(buy_rng, idx) < quarterly(np.full(len(idx), p.home_purchase_rate))
     buy = eligible & ~t.owner[idx] & buying
     supported = buy & (years <= lv.housing_support_window_years)
     scale_f = city.policy.scale("F") * p.subsidy_take_up
@@ -659,8 +666,9 @@ def step_quarter(
     dv_new = conditions.delta_v(
         tiers, np.zeros(len(TIERS)), conditions.wage, True, city, t.stock_by_tier()
     ) + conditions.outreach(city.policy)
-    persons = rng.poisson(arrivals_base / 4.0 * np.exp(dv_new) * outside_pool_factor)
-    rows = add_people(t, persons, people_per_agent, p, rng, year)
+    mean = arrivals_base / 4.0 * np.exp(dv_new) * outside_pool_factor
+    persons = draws.poisson(arrive_rng.random(len(TIERS)), mean)
+    rows = add_people(t, persons, people_per_agent, p, wage_rng, year)
     ledger.book(
         "top_talent_reward", persons[0] * lv.top_talent_reward_yuan * city.policy.scale("E")
     )
@@ -689,14 +697,17 @@ def graduate_inflow(
     """
     persons = np.zeros(len(TIERS), np.int64)
     stock = talent.stock_by_tier()
-    for degree in DEGREES:
+    stay_rng, wage_rng = rng.spawn(2)
+    stay_u = stay_rng.random(len(DEGREES))
+    for i, degree in enumerate(DEGREES):
         tier = DEGREE_TIER[degree]
         dv = conditions.delta_v(
             np.array([tier]), np.array([0.0]), np.array([conditions.wage[tier]]), True, city, stock
         )[0]
         stay = expit(logit(p.graduate_stay_share[degree]) + dv)
-        persons[tier] += rng.binomial(int(graduates.get(degree, 0.0)), stay)
-    rows = add_people(talent, persons, people_per_agent, p, rng, year)
+        n = np.array([int(graduates.get(degree, 0.0))])
+        persons[tier] += int(draws.binomial(stay_u[i : i + 1], n, np.array([stay]))[0])
+    rows = add_people(talent, persons, people_per_agent, p, wage_rng, year)
     return int(persons.sum()), rows
 
 
@@ -720,14 +731,16 @@ def promote(
     moved = np.zeros(len(TIERS), np.int64)
     years = np.zeros(len(TIERS))
     in_place: list[np.ndarray] = []
+    count_rng, pick_rng, wage_rng = rng.spawn(3)
+    tier_u = count_rng.random(len(TIERS))
     for k in range(1, len(TIERS)):
         rows = t.live()[t.tier[t.live()] == k]
         heads = t.headcount[rows]
         total = int(heads.sum())
-        n_up = int(rng.binomial(total, rate[k])) if total else 0
+        n_up = int(draws.binomial(tier_u[k : k + 1], np.array([total]), rate[k : k + 1])[0])
         if n_up == 0:
             continue
-        up = rng.multivariate_hypergeometric(heads, n_up, method="marginals")
+        up = pick_rng.multivariate_hypergeometric(heads, n_up, method="marginals")
         whole = up == heads
         in_place.append(rows[whole])
         part = ~whole & (up > 0)
@@ -737,7 +750,7 @@ def promote(
     for rows in in_place:
         t.tier[rows] -= 1
     t.changed()
-    new = add_people(t, moved, people_per_agent, p, rng, year)
+    new = add_people(t, moved, people_per_agent, p, wage_rng, year)
     if len(new):
         mean_years = years / np.maximum(moved, 1)
         t.years_in_city[new] = mean_years[t.tier[new]]

@@ -118,7 +118,7 @@ class UniversityParams:
         0.15,
         low=0.04,
         high=0.4,
-        unit="technology-contract turnover / GDP",
+        unit="technology-contract turnover / GDP at full market depth",
         source="calibrated; turnover 1 % of GDP (2017), 5.9 % (2022), about 9.4 % (2025); "
         "leading tech cities reach 10-20 %",
         rule="agents.university.deepen_market",
@@ -284,13 +284,18 @@ def transfer_multipliers(
     return {c: transfer_multiplier(now[c], ref[c], p) for c in TRANSFER_CHANNELS}
 
 
-def deepen_market(depth: float, turnover_share_of_gdp: float, p: UniversityParams) -> float:
-    """Next year's technology-market depth: growth slows as turnover approaches its GDP ceiling.
+def deepen_market(depth: float, base_turnover_share: float, p: UniversityParams) -> float:
+    """Next year's technology-market depth: a logistic maturing of the market's institutions.
 
-    ``depth * (1 + transfer_market_growth * max(0, 1 - share / transfer_market_ceiling))``, where
-    ``share`` is this year's technology-contract turnover as a share of GDP (logistic deepening).
+    ``depth * (1 + transfer_market_growth * max(0, 1 - depth * s0 / transfer_market_ceiling))``,
+    where ``s0`` is the base year's technology-contract turnover as a share of GDP: the market
+    matures until the base-year market would reach the ceiling share at full depth. The depth
+    depends on time alone, not on the levers: a lever that adds contracts (or knowledge) adds
+    turnover at every depth and never slows the market's maturing (an earlier rule slowed it by
+    this year's turnover share, froze the depth when the share crossed the ceiling, and so made
+    more support lower the turnover of later years).
     """
-    room = max(0.0, 1.0 - turnover_share_of_gdp / p.transfer_market_ceiling)
+    room = max(0.0, 1.0 - depth * base_turnover_share / p.transfer_market_ceiling)
     return depth * (1.0 + p.transfer_market_growth * room)
 
 

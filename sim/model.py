@@ -33,6 +33,7 @@ from omegaconf import DictConfig
 
 from agents import (
     clusters,
+    draws,
     economy,
     entry,
     firm,
@@ -66,6 +67,9 @@ from sim.levers import (
     family_costs,
     resolve_timeline,
 )
+
+TALENT_RULES = ("flows", "graduates", "promotions")
+"""The talent rules that draw from their own keyed generator each quarter (:meth:`quarter_rng`)."""
 
 STREAMS = ("economy", "firm", "university", "talent", "fund", "entry", "market", "exogenous")
 """One random stream per subsystem, spawned from the replicate's generator in this order. The
@@ -161,6 +165,7 @@ class InnovationModel(mesa.Model):
         self.base_year = cfg.region.base_year
         self.horizon = cfg.run.horizon
         self.year, self.quarter = self.base_year, 4
+        self._employer_calls = 0
         self._build(cfg)
         self.datacollector = mesa.DataCollector(
             model_reporters={"year": "year", **{k: partial(_kpi, name=k) for k in KPI_IDS}}
@@ -247,7 +252,7 @@ class InnovationModel(mesa.Model):
         self.rd_firms_this_year = self.rd_institutions_this_year = 0.0
         self.year_flows = dict.fromkeys(YEAR_FLOWS, 0)
         self.market_depth = 1.0
-        self.turnover_share = self.base["tech_contract_turnover"] / self.base["gdp"]
+        self.base_turnover_share = self.base["tech_contract_turnover"] / self.base["gdp"]
         self._assign_employers(self.talent.live())
         self._populations_ready = True
         if not cfg.run.lazy_agents:
@@ -302,6 +307,15 @@ class InnovationModel(mesa.Model):
             for year, value in by_year.items():
                 if year > self.year:
                     self.exo_draws[name][year] = value
+
+    def quarter_rng(self, stream: str, rule: int) -> np.random.Generator:
+        """The generator of one rule's draws in the current quarter, keyed from ``stream``.
+
+        Keyed by (year, quarter, rule), so a setting that changes how many numbers one rule
+        draws leaves every other rule's and quarter's numbers as they were (common random
+        numbers; :mod:`agents.draws`).
+        """
+        return draws.keyed(getattr(self.streams, stream), self.year, self.quarter, rule)
 
     def year_rng(self, year: int) -> np.random.Generator:
         """The generator of one calendar year's exogenous draws (independent of the horizon)."""
@@ -404,8 +418,9 @@ class InnovationModel(mesa.Model):
             self.universities,
             self.firms,
             self.behaviour.labour,
-            self.streams.market,
+            self.quarter_rng("market", self._employer_calls),
         )
+        self._employer_calls += 1
 
     def _city(self) -> CityConditions:
         e, lab = self.economy, self.labour
@@ -430,10 +445,11 @@ class InnovationModel(mesa.Model):
             self.year, self.quarter = self.year + 1, 1
             self.economy.start_year(self.year)
             self.market_depth = university.deepen_market(
-                self.market_depth, self.turnover_share, self.behaviour.university
+                self.market_depth, self.base_turnover_share, self.behaviour.university
             )
         else:
             self.quarter += 1
+        self._employer_calls = 0
         b, s, pol = self.behaviour, self.streams, self.policy
         pool_before = pol.levers.cultivation_pool_size
         pol.update(self.year, self.quarter)
@@ -472,7 +488,13 @@ class InnovationModel(mesa.Model):
             self._universities_year()
         self._graduates_quarter()
         self._assign_employers(
-            talent.promote(self.talent, b.talent, s.talent, self.people_per_agent, self.year)
+            talent.promote(
+                self.talent,
+                b.talent,
+                self.quarter_rng("talent", TALENT_RULES.index("promotions")),
+                self.people_per_agent,
+                self.year,
+            )
         )
         if self.quarter == 4:
             self._year_end()
@@ -532,7 +554,7 @@ class InnovationModel(mesa.Model):
             self.talent,
             pend.graduates,
             self.behaviour.talent,
-            self.streams.talent,
+            self.quarter_rng("talent", TALENT_RULES.index("graduates")),
             conditions=self.talent_conditions,
             city=self._city(),
             people_per_agent=self.people_per_agent,
@@ -547,7 +569,7 @@ class InnovationModel(mesa.Model):
         flows = talent.step_quarter(
             self.talent,
             b.talent,
-            self.streams.talent,
+            self.quarter_rng("talent", TALENT_RULES.index("flows")),
             conditions=self.talent_conditions,
             city=self._city(),
             ledger=self.ledger,
@@ -662,7 +684,6 @@ class InnovationModel(mesa.Model):
         kpis.check_finite(self.kpi_values, year)
         self.year_flows = dict.fromkeys(YEAR_FLOWS, 0)
         self.approvals.close_year()
-        self.turnover_share = self.kpi_values["tech_contract_turnover"] / self.kpi_values["gdp"]
         self._budget_rules(costs, demand)
         self.datacollector.collect(self)
         if year >= self.horizon:
