@@ -216,6 +216,7 @@ def table(overrides: list[str], say=print, only: list[str] | None = None) -> pd.
                     "cost_ci_low": cost[1],
                     "cost_ci_high": cost[2],
                     "yuan_per_unit": cost[0] / mean if moved and mean != 0 else np.nan,
+                    "own_target": kpi in MECHANISMS[lever].aims,
                     "evidence": label_ev,
                     "rests_on": "; ".join(f"{p} ({e})" for p, e in per.items()),
                 }
@@ -241,6 +242,41 @@ def _fmt(x: float) -> str:
     return f"{x:+.3g}" if abs(x) < 1e4 else f"{x:+,.0f}"
 
 
+def _effect(r) -> str:
+    """``kpi mean [low, high]`` in display units."""
+    scale = UNITS.get(r.kpi, 1)
+    return f"{r.kpi} {_fmt(r.effect / scale)} [{_fmt(r.ci_low / scale)}, {_fmt(r.ci_high / scale)}]"
+
+
+def more_support(lever: str, setting: str) -> bool:
+    """Whether a setting of the table gives more support than the enacted value."""
+    larger = setting in ("3x", "probe")
+    return larger != MECHANISMS[lever].larger_is_less
+
+
+def wrong_direction(long: pd.DataFrame) -> pd.DataFrame:
+    """Own-target cells that moved significantly against the support.
+
+    More support with a significantly lower own target, or less support with a higher one.
+    """
+    own = long[long.own_target].copy()
+    up = np.array([more_support(n, s) for n, s in zip(own.lever, own.setting, strict=True)])
+    return own[(up & (own.ci_high < 0)) | (~up & (own.ci_low > 0))]
+
+
+def costly_without_own_effect(long: pd.DataFrame) -> pd.DataFrame:
+    """Settings with more support that cost more while no own target rose significantly.
+
+    The effect, if any, is below the table's resolution (cost interval above zero, no own-target
+    interval above zero).
+    """
+    rows = []
+    for (lever, setting), g in long[long.own_target].groupby(["lever", "setting"], sort=False):
+        if more_support(lever, setting) and g.cost_ci_low.iloc[0] > 0 and not (g.ci_low > 0).any():
+            rows.append(g)
+    return pd.concat(rows) if rows else long.iloc[:0]
+
+
 def markdown(long: pd.DataFrame) -> str:
     """The readable lever table: one row per lever and setting."""
     lines = [
@@ -259,17 +295,15 @@ def markdown(long: pd.DataFrame) -> str:
         "force in `enacted_2023` (zero) run once at an illustrative size (setting `probe`, "
         "`scenarios.lever_table.PROBES`).",
         "",
-        "| lever | family | setting | evidence | moves by 2030 | cost 2023-2030 "
-        "| cost per extra unit | rests on |",
-        "|---|---|---|---|---|---|---|---|",
+        "| lever | family | setting | evidence | own target by 2030 | moves by 2030 "
+        "| cost 2023-2030 | cost per extra unit | rests on |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for (lever, setting), g in long.groupby(["lever", "setting"], sort=False):
         moved = g[g.moved]
-        effects = ", ".join(
-            f"{r.kpi} {_fmt(r.effect / UNITS.get(r.kpi, 1))} "
-            f"[{_fmt(r.ci_low / UNITS.get(r.kpi, 1))}, {_fmt(r.ci_high / UNITS.get(r.kpi, 1))}]"
-            for r in moved.itertuples()
-        ) or ("none significant" if g.changes_kpis.any() else "none (no KPI changes)")
+        effects = ", ".join(_effect(r) for r in moved.itertuples()) or (
+            "none significant" if g.changes_kpis.any() else "none (no KPI changes)"
+        )
         r0 = g.iloc[0]
         cost = (
             f"{r0.cost_yuan / 1e8:+.2f} [{r0.cost_ci_low / 1e8:+.2f}, {r0.cost_ci_high / 1e8:+.2f}]"
@@ -283,21 +317,23 @@ def markdown(long: pd.DataFrame) -> str:
             or "-"
         )
         rests = r0.rests_on or MECHANISMS[lever].cost_only or MECHANISMS[lever].how
+        own = ", ".join(_effect(r) for r in g[g.own_target].itertuples()) or "-"
         lines.append(
-            f"| `{lever}` | {r0.family} | {setting} | {r0.evidence} | {effects} | {cost} | {per} "
-            f"| {rests} |"
+            f"| `{lever}` | {r0.family} | {setting} | {r0.evidence} | {own} | {effects} | {cost} "
+            f"| {per} | {rests} |"
         )
     lines += [
         "",
         "Reading the table: each cell is a test at 95 %, so a lever without effect shows one in "
         "about 1 cell of 20 by chance, several at once in one row when the KPIs move together "
-        "(talent, R&D and turnover do). A setting that adds or removes people changes how many "
-        "random numbers the talent rules draw, so its replicates are paired in seeds and "
-        "parameters but not in every later draw: small talent programmes (a probe of 1,000 "
-        "young-talent grants is worth about 400 yuan a year per young researcher) are within "
-        "that noise. Technology-contract turnover is near its calibrated ceiling (turnover / GDP, "
-        "`university.transfer_market_ceiling`) by 2030, so the transfer instruments move its "
-        "timing more than its 2030 level. Levers that act through the log of their spending "
+        "(talent, R&D and turnover do). Replicates are paired in seeds and parameter draws, "
+        "and the "
+        "talent rules give each agent the same random numbers in both settings "
+        "(`agents.draws`); what remains of the noise is the lever's own consequence spreading "
+        "through employers, firms and the housing market, so small talent programmes (a probe "
+        "of 1,000 young-talent grants is worth about 400 yuan a year per young researcher) "
+        "stay within it. "
+        "Levers that act through the log of their spending "
         "with a floor (IP and international cooperation on centres and talent, the return "
         "programme, the transfer instruments) make the first yuan the most effective: their "
         "large effects per yuan (IP spending and the return programme are the cheapest talent "
@@ -311,6 +347,19 @@ def markdown(long: pd.DataFrame) -> str:
         "",
     ]
     lines += [f"- `{n}`: {m.cost_only}" for n, m in MECHANISMS.items() if m.cost_only]
+    weak = costly_without_own_effect(long)
+    if len(weak):
+        lines += [
+            "",
+            "Costly settings whose own target did not rise detectably (the effect, if any, is "
+            "smaller than the table's 95 % interval; a decision on these levers needs more "
+            "replicates or a better-identified parameter, not this table):",
+            "",
+        ]
+        for (lever, setting), g in weak.groupby(["lever", "setting"], sort=False):
+            own = ", ".join(_effect(r) for r in g.itertuples())
+            cost = g.cost_yuan.iloc[0] / 1e8
+            lines.append(f"- `{lever}` {setting}: {own}; cost {cost:+.2f} (100m yuan)")
     return "\n".join(lines) + "\n"
 
 

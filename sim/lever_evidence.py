@@ -37,6 +37,10 @@ class Mechanism:
     rests_on: tuple[str, ...] = ()
     cost_only: str = ""
     """Why no decision responds to the lever (empty: it has an effect)."""
+    aims: tuple[str, ...] = ()
+    """The lever's own target KPIs: more support should never lower them in expectation."""
+    larger_is_less: bool = False
+    """A larger value is less support (a waiting period: housing eligibility months)."""
 
 
 USER_COST = ("firm.rd_elasticity_long_run", "firm.rd_adjustment_speed")
@@ -51,19 +55,41 @@ NEW_TYPE = (
     "university.new_type_investment_yuan",
 )
 
+RD = ("rd_expenditure",)
+CENTRES = ("rd_centres",)
+PLATFORMS = ("platforms",)
+BIG_SCIENCE = ("big_science",)
+TURNOVER = ("tech_contract_turnover",)
+FIRMS = ("high_tech_enterprises",)
+TALENT = ("talent",)
+LISTED = ("listed",)
+IP = ("rd_centres", "talent")
+RECOGNITION = ("high_tech_enterprises", "platforms")
+"""Own targets (:attr:`Mechanism.aims`). Spin-offs (pilot bases) are technology firms; the
+national tax rates (the CIT and high-tech rates) have none: their direction on R&D depends on
+how the deduction and the preferential rate interact, not on a level of support."""
+
 MECHANISMS: dict[str, Mechanism] = {
-    "super_deduction_rate": Mechanism("user cost of R&D (agents.firm.user_cost)", USER_COST),
+    "super_deduction_rate": Mechanism(
+        "user cost of R&D (agents.firm.user_cost)", USER_COST, aims=RD
+    ),
     "standard_tax_rate": Mechanism("user cost of R&D (agents.firm.user_cost)", USER_COST),
     "hte_tax_rate": Mechanism("user cost of R&D of certified firms", USER_COST),
     "rd_post_subsidy_rate": Mechanism(
-        "marginal subsidy in the user cost (agents.firm.marginal_support)", USER_COST
+        "marginal subsidy in the user cost (agents.firm.marginal_support)",
+        USER_COST,
+        aims=RD,
     ),
-    "rd_post_subsidy_cap_yuan": Mechanism("cap of the marginal subsidy", USER_COST),
+    "rd_post_subsidy_cap_yuan": Mechanism("cap of the marginal subsidy", USER_COST, aims=RD),
     "centre_incremental_rd_rate": Mechanism(
-        "marginal subsidy of registered centres", (*USER_COST, "firm.centre_increment_share")
+        "marginal subsidy of registered centres",
+        (*USER_COST, "firm.centre_increment_share"),
+        aims=RD,
     ),
     "centre_incremental_rd_cap_yuan": Mechanism(
-        "cap of the centres' marginal subsidy", (*USER_COST, "firm.centre_increment_share")
+        "cap of the centres' marginal subsidy",
+        (*USER_COST, "firm.centre_increment_share"),
+        aims=RD,
     ),
     "centre_award_investment_share": Mechanism(
         "one-off award: arrivals of outside centres and registrations (agents.rd_centres)",
@@ -72,75 +98,109 @@ MECHANISMS: dict[str, Mechanism] = {
             "rd_centres.centre_upgrade_award_half_yuan",
             "firm.subsidy_crowding_out",
         ),
+        aims=CENTRES,
     ),
     "centre_award_cap_yuan": Mechanism(
         "cap of the one-off award",
         ("rd_centres.centre_award_elasticity", "rd_centres.centre_upgrade_award_half_yuan"),
+        aims=CENTRES,
     ),
     "bonded_duty_relief_rate": Mechanism(
         "arrivals of bonded centres and the user cost in the bonded zone",
         ("rd_centres.bonded_relief_elasticity", *USER_COST),
+        aims=CENTRES,
     ),
     "centre_registration_open": Mechanism(
         "registration of the five centre types (agents.rd_centres.register)",
         ("rd_centres.centre_upgrade_max_rate",),
+        aims=CENTRES,
     ),
     "bonded_customs_refund_cap_yuan": Mechanism(
         "refund of bonded centres' customs-declaration costs",
         cost_only="a refund of declaration costs is a service, not a location subsidy: no "
         "evidence that it moves where a centre settles, so arrivals ignore it",
+        aims=CENTRES,
     ),
     "platform_award_yuan": Mechanism(
-        "formation of platforms (agents.platforms.form)", ("platforms.platform_award_elasticity",)
+        "formation of platforms (agents.platforms.form)",
+        ("platforms.platform_award_elasticity",),
+        aims=PLATFORMS,
     ),
     "cultivation_pool_size": Mechanism(
         "national approvals of candidates",
         ("platforms.cultivation_multiplier", "platforms.cultivation_key_lab_boost"),
+        aims=PLATFORMS,
     ),
     "cultivation_subsidy_rate": Mechanism(
-        "marginal subsidy of candidates", (*USER_COST, "platforms.cultivation_multiplier")
+        "marginal subsidy of candidates",
+        (*USER_COST, "platforms.cultivation_multiplier"),
+        aims=RD,
     ),
-    "cultivation_subsidy_cap_yuan": Mechanism("cap of the candidates' subsidy", USER_COST),
+    "cultivation_subsidy_cap_yuan": Mechanism("cap of the candidates' subsidy", USER_COST, aims=RD),
     "flagship_investment_yuan_per_year": Mechanism(
         "researchers of flagship labs and big-science candidacy (agents.university)",
         ("university.flagship_researcher_share", "university.big_science_rate_per_bn"),
+        aims=BIG_SCIENCE,
     ),
     "joint_lab_support_yuan_per_year": Mechanism(
-        "contract turnover and licences (agents.university.transfer_multipliers)", LICENSING
+        "contract turnover and licences (agents.university.transfer_multipliers)",
+        LICENSING,
+        aims=TURNOVER,
     ),
     "pilot_base_support_yuan_per_year": Mechanism(
-        "spin-off firms (agents.university.transfer_multipliers)", TRANSFER
+        "spin-off firms (agents.university.transfer_multipliers)",
+        TRANSFER,
+        aims=FIRMS,
     ),
     "tech_manager_support_yuan_per_year": Mechanism(
         "contract turnover, licences and spin-offs (agents.university.transfer_multipliers)",
         LICENSING,
+        aims=TURNOVER,
     ),
     "licence_guarantee_yuan_per_year": Mechanism(
-        "licences and the licensing contracts in turnover (agents.university.step_year)", LICENSING
+        "licences and the licensing contracts in turnover (agents.university.step_year)",
+        LICENSING,
+        aims=TURNOVER,
     ),
     "new_type_award_investment_share": Mechanism(
         "foundings of new-type R&D institutions (agents.university.found_new_type_institutions)",
         NEW_TYPE,
+        aims=RD,
     ),
-    "new_type_award_cap_yuan": Mechanism("cap of the new-type institution award", NEW_TYPE),
+    "new_type_award_cap_yuan": Mechanism(
+        "cap of the new-type institution award", NEW_TYPE, aims=RD
+    ),
     "basic_research_deduction_rate": Mechanism(
         "user cost of the basic-research share of firm R&D (agents.firm.deduction_rate)",
         (*USER_COST, "firm.basic_research_share"),
+        aims=RD,
     ),
-    "young_talent_grants_per_year": Mechanism("programme value of young researchers", PROGRAMMES),
-    "young_talent_grant_yuan": Mechanism("programme value of young researchers", PROGRAMMES),
-    "overseas_posts_per_year": Mechanism("programme value of high-level talent", PROGRAMMES),
-    "overseas_post_grant_yuan": Mechanism("programme value of high-level talent", PROGRAMMES),
+    "young_talent_grants_per_year": Mechanism(
+        "programme value of young researchers", PROGRAMMES, aims=TALENT
+    ),
+    "young_talent_grant_yuan": Mechanism(
+        "programme value of young researchers", PROGRAMMES, aims=TALENT
+    ),
+    "overseas_posts_per_year": Mechanism(
+        "programme value of high-level talent", PROGRAMMES, aims=TALENT
+    ),
+    "overseas_post_grant_yuan": Mechanism(
+        "programme value of high-level talent", PROGRAMMES, aims=TALENT
+    ),
     "return_programme_yuan_per_year": Mechanism(
         "arrivals' utility (agents.talent.TalentConditions.outreach)",
         ("talent.return_programme_elasticity", "talent.outreach_floor_yuan"),
+        aims=TALENT,
     ),
     "green_card": Mechanism(
         "family services from arrival for top to high-level talent (TalentConditions.services)",
         SERVICES,
+        aims=TALENT,
     ),
     "family_services_yuan_per_year": Mechanism(
-        "value of schooling, medical care and spouse jobs in location choice", SERVICES
+        "value of schooling, medical care and spouse jobs in location choice",
+        SERVICES,
+        aims=TALENT,
     ),
     "platform_housing_yuan_per_year": Mechanism(
         "net housing cost of R&D-capable talent (TalentConditions.platform_housing)",
@@ -149,41 +209,68 @@ MECHANISMS: dict[str, Mechanism] = {
             "talent.platform_housing_coverage",
             "talent.arrival_growth_base",
         ),
+        aims=TALENT,
     ),
     "vc_investment_reward_rate": Mechanism(
         "VC/angel deployment in local young firms (agents.fund.vc_deploy_multiplier)",
         ("fund.vc_reward_elasticity", "fund.fund_rd_boost", "statuses.listing_fund_multiplier"),
+        aims=LISTED,
     ),
-    "top_talent_reward_yuan": Mechanism("programme value in talent's location choice", PROGRAMMES),
-    "leading_team_grants_per_year": Mechanism("programme value of leading talent", PROGRAMMES),
-    "leading_team_grant_yuan": Mechanism("programme value of leading talent", PROGRAMMES),
-    "startup_team_grants_per_year": Mechanism("programme value of high-level talent", PROGRAMMES),
-    "startup_team_grant_yuan": Mechanism("programme value of high-level talent", PROGRAMMES),
-    "rent_subsidy_yuan_per_year": Mechanism("net housing cost in location choice", HOUSING),
-    "first_home_subsidy_yuan": Mechanism("net housing cost in location choice", HOUSING),
-    "purchase_subsidy_m2": Mechanism("net housing cost in location choice", HOUSING),
-    "housing_support_window_years": Mechanism("years housing support is claimable", HOUSING),
-    "rent_subsidy_years": Mechanism("years the rent subsidy is paid", HOUSING),
-    "housing_eligibility_months": Mechanism("who is eligible for housing support", HOUSING),
+    "top_talent_reward_yuan": Mechanism(
+        "programme value in talent's location choice", PROGRAMMES, aims=TALENT
+    ),
+    "leading_team_grants_per_year": Mechanism(
+        "programme value of leading talent", PROGRAMMES, aims=TALENT
+    ),
+    "leading_team_grant_yuan": Mechanism(
+        "programme value of leading talent", PROGRAMMES, aims=TALENT
+    ),
+    "startup_team_grants_per_year": Mechanism(
+        "programme value of high-level talent", PROGRAMMES, aims=TALENT
+    ),
+    "startup_team_grant_yuan": Mechanism(
+        "programme value of high-level talent", PROGRAMMES, aims=TALENT
+    ),
+    "rent_subsidy_yuan_per_year": Mechanism(
+        "net housing cost in location choice", HOUSING, aims=TALENT
+    ),
+    "first_home_subsidy_yuan": Mechanism(
+        "net housing cost in location choice", HOUSING, aims=TALENT
+    ),
+    "purchase_subsidy_m2": Mechanism("net housing cost in location choice", HOUSING, aims=TALENT),
+    "housing_support_window_years": Mechanism(
+        "years housing support is claimable", HOUSING, aims=TALENT
+    ),
+    "rent_subsidy_years": Mechanism("years the rent subsidy is paid", HOUSING, aims=TALENT),
+    "housing_eligibility_months": Mechanism(
+        "who is eligible for housing support", HOUSING, aims=TALENT, larger_is_less=True
+    ),
     "guidance_fund_yuan_per_year": Mechanism(
         "sub-fund deals: R&D of investees and listings (agents.fund)",
         ("fund.fund_rd_boost", "fund.deploy_share", "statuses.listing_fund_multiplier"),
+        aims=LISTED,
     ),
     "subfund_private_ratio": Mechanism(
-        "private money per public yuan in sub-funds", ("fund.fund_rd_boost", "fund.deploy_share")
+        "private money per public yuan in sub-funds",
+        ("fund.fund_rd_boost", "fund.deploy_share"),
+        aims=LISTED,
     ),
     "knowledge_credit_yuan_per_year": Mechanism(
-        "knowledge-value loans spent on R&D", ("fund.loan_size_yuan", "fund.fund_rd_boost")
+        "knowledge-value loans spent on R&D",
+        ("fund.loan_size_yuan", "fund.fund_rd_boost"),
+        aims=RD,
     ),
     "credit_risk_compensation_rate": Mechanism(
         "government share of credit losses",
         cost_only="lending volume is set by knowledge_credit_yuan_per_year; no bank lending "
         "response to the compensation rate is modelled (no source for one)",
+        aims=RD,
     ),
     "ip_and_international_yuan_per_year": Mechanism(
         "attractiveness to outside centres (agents.rd_centres.attractiveness) and to arriving "
         "talent (agents.talent.TalentConditions.outreach)",
         ("rd_centres.ip_elasticity", "talent.ip_talent_elasticity"),
+        aims=IP,
     ),
     "recognition_campaign": Mechanism(
         "work targets of the recognition drive (statuses, platforms)",
@@ -192,6 +279,7 @@ MECHANISMS: dict[str, Mechanism] = {
             "statuses.tech_sme_campaign_effect",
             "platforms.platform_campaign_effect",
         ),
+        aims=RECOGNITION,
     ),
     "budget_cap_yuan_per_year": Mechanism("share of claims granted under the cap (sim.ledger)"),
     "adjust_step": Mechanism("shift of effort towards lagging targets (evaluate and adjust)"),

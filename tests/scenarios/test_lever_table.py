@@ -22,6 +22,7 @@ from scenarios.lever_table import (
     OUT,
     PROBES,
     costly_without_effect,
+    costly_without_own_effect,
     enacted_levers,
     is_zero,
     measure,
@@ -30,6 +31,7 @@ from scenarios.lever_table import (
     settings,
     shown_kpis,
     upper_bound,
+    wrong_direction,
 )
 from sim.compose import load_config
 from sim.config import check
@@ -116,6 +118,26 @@ def test_no_lever_in_the_table_costs_more_without_effect_unless_labelled_cost_on
     for (name, setting), g in table.groupby(["lever", "setting"]):
         if not MECHANISMS[name].cost_only and g.cost_yuan.iloc[0] != 0:
             assert g.changes_kpis.any(), f"{name} {setting} costs {g.cost_yuan.iloc[0]:.3g} yuan"
+
+
+def test_no_lever_moves_its_own_target_against_its_support():
+    """Per lever, in the committed table: more support (3x, a probe; 0 of a waiting period)
+    never lowers the lever's own target significantly, less support never raises it."""
+    table = pd.read_csv(TABLE)
+    assert set(table[table.own_target].kpi) <= set(table.kpi)
+    for lever, g in table.groupby("lever"):
+        assert set(g[g.own_target].kpi) == set(MECHANISMS[lever].aims) & set(g.kpi), lever
+    bad = wrong_direction(table)
+    assert bad.empty, bad[["lever", "setting", "kpi", "effect", "ci_low", "ci_high"]]
+
+
+def test_costly_settings_without_a_detected_own_effect_are_listed_in_the_table():
+    table = pd.read_csv(TABLE)
+    text = (OUT / "lever_table.md").read_text()
+    weak = costly_without_own_effect(table)
+    listed = text.split("did not rise detectably", 1)[-1] if len(weak) else ""
+    for lever, setting in set(zip(weak.lever, weak.setting, strict=True)):
+        assert f"- `{lever}` {setting}:" in listed, (lever, setting)
 
 
 def _setting(cfg, **levers):
