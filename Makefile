@@ -2,7 +2,7 @@
 #
 #   make install                 create .venv (Python >= 3.12) and install the package + dev tools
 #   make run ARGS="..."          run the simulator: .venv/bin/python -m sim $(ARGS)
-#   make test PYTEST_ARGS="..."  run the test suite
+#   make test PYTEST_ARGS="..."  run the test suite (PYTEST_WORKERS=2 processes, one file each)
 #   make dashboard [PORT=8765]   serve the advisor dashboard on 127.0.0.1:$(PORT)
 #   make notebooks               open the student notebooks in JupyterLab
 #   make lint / make format      ruff check / ruff format
@@ -21,6 +21,9 @@ RUFF        := $(VENV)/bin/ruff
 STAMP       := $(VENV)/.installed
 ARGS        ?=
 PYTEST_ARGS ?=
+# The suite runs test files in parallel (pytest-xdist; a file stays on one worker, so its
+# module fixtures are built once): 2 workers on the 2-core CI machine.
+PYTEST_WORKERS ?= 2
 
 # ---------------------------------------------------------------------------
 # Interpreter discovery (shell snippet, exported to recipes as $FIND_PYTHON).
@@ -88,7 +91,7 @@ run: venv
 	$(VPY) -m sim $(ARGS)
 
 test: venv
-	$(VPY) -m pytest $(PYTEST_ARGS)
+	$(VPY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 PORT ?= 8765
 

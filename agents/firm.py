@@ -49,12 +49,13 @@ class FirmParams:
         rule="agents.firm.long_run_response",
     )
     basic_research_share: float = param(
-        0.01,
-        low=0.002,
-        high=0.05,
+        0.005,
+        low=0.001,
+        high=0.01,
         unit="share of firm R&D",
-        source="assumption; business basic research is about 1 % of enterprise R&D in China "
-        "(basic research is 6-7 % of all R&D, mostly in universities and institutes)",
+        source="Li, Zhang & Liu (2022) Bull. Chinese Academy of Sciences 37(9): basic research is "
+        "under 1 % of enterprise R&D; the relief covers only the part funded at universities, "
+        "institutes and foundations (MOF/STA 2022 No. 32), a subset",
         rule="agents.firm.deduction_rate",
     )
     rd_adjustment_speed: float = param(
@@ -172,10 +173,11 @@ class FirmParams:
     centre_increment_share: float = param(
         0.1,
         low=0.05,
-        high=0.3,
+        high=0.2,
         unit="share of R&D",
-        source="assumption; a typical year's R&D increment, at which the cap of the "
-        "incremental-R&D subsidy is checked for the marginal rate",
+        source="NBS/MOST/MOF R&D bulletins: enterprise R&D +11.0 % (2022), all R&D +12.5 % "
+        "(2019); a typical year's increment, at which the cap of the incremental-R&D subsidy "
+        "is checked for the marginal rate",
         rule="agents.firm.marginal_support",
     )
     rd_own_funds_cap_share: float = param(

@@ -94,7 +94,9 @@ class CentreParams:
         low=0.3,
         high=2.6,
         unit="elasticity of arrivals to award / investment",
-        source="assumption bounded by SME R&D price elasticity 2.6 (Dechezlepretre et al.)",
+        source="location analogues: in-state R&D to its user cost -2.5, mostly relocation "
+        "(Wilson 2009 ReStat); FDI tax semi-elasticities 2.5-3.3 (Feld & Heckemeyer 2011; de "
+        "Mooij & Ederveen 2003); 'but-for' shares 2-25 % (Bartik 2018) give 0.3-2.6 at 10 %",
         rule="agents.rd_centres.attractiveness",
     )
     centre_talent_elasticity: float = param(

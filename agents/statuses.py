@@ -193,7 +193,8 @@ class StatusParams:
         low=1.0,
         high=4.0,
         unit="multiplier",
-        source="assumption; VC-backed firms are over-represented among IPOs (rows 23-28)",
+        source="assumption below the raw ratio: 69.3 % of 2022 IPOs VC/PE-backed (Zero2IPO) "
+        "against 24.2 % of national little giants gives about 7, selection included",
         rule="agents.statuses.update_listing",
     )
     delisting_rate: float = param(

@@ -98,10 +98,12 @@ class TalentParams:
     )
     subsidy_horizon_years: float = param(
         10.0,
-        low=5.0,
+        low=7.0,
         high=20.0,
         unit="years",
-        source="assumption; one-off subsidies spread over this many years",
+        source="derived: a lump sum is worth it times (r + h) a year, so 1 / (r + h) years with "
+        "r = 0.05 (housing_user_cost_rate) and h = leave + retirement rates: 7 (young) to 11 "
+        "(top); 20 (1 / r) when a subsidised home is kept after leaving",
         rule="agents.talent.housing_support_per_year",
     )
     wage_weight: float = param(

@@ -11,8 +11,12 @@ a region:
   most three quarters as wide as the prior);
 - ``sourced``: a default from the literature or official rules (source not "assumption" or
   "calibrated");
-- ``assumed``: a default marked "assumption" or "hand-set", calibrated on another city and
-  kept, or calibrated here but not identified (the record left it near its prior);
+- ``assumed``: a default marked "assumption" or "hand-set", or calibrated on another city and
+  kept;
+
+a parameter calibrated here but not identified (the record left it near its prior) has the
+evidence of its prior: ``sourced`` when its declared range comes from the literature,
+``assumed`` otherwise;
 
 and the lever by its weakest parameter (one assumed parameter makes the effect assumed). Levers
 that are rules of the budget (family I) act mechanically: ``rule``. National tax rates act through
@@ -293,8 +297,7 @@ def parameter_evidence(name: str, region) -> str:
     pinned = region.identified_parameters
     if own and (pinned is None or full in pinned):
         return "calibrated"
-    if own:
-        return "assumed"  # calibrated, but the record left it near its prior
+    # Calibrated but left near its prior by the record: the prior's own evidence (below).
     meta = {n: m for n, _, m in documented_fields(region.behaviour, "region.behaviour.")}[full]
     source = str(meta["source"])
     if source.startswith(("assumption", "hand-set")) or source_city(meta) not in ("", region.name):

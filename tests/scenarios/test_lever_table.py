@@ -71,15 +71,21 @@ def test_every_lever_not_in_force_is_probed_so_the_table_shows_its_mechanism(cfg
         assert name in values and all(is_zero(getattr(cfg.levers, n)) for n in values), name
 
 
-def test_a_calibrated_parameter_the_record_did_not_pin_down_is_assumed(cfg):
+def test_a_calibrated_parameter_the_record_did_not_pin_down_has_its_priors_evidence(cfg):
     region = copy.deepcopy(cfg.region)
-    name = "rd_centres.centre_upgrade_max_rate"
+    name = "rd_centres.centre_upgrade_max_rate"  # prior: "calibrated; ..." (no literature)
     assert f"region.behaviour.{name}" in region.calibrated_parameters
     region.identified_parameters = [f"region.behaviour.{name}"]
     assert parameter_evidence(name, region) == "calibrated"
     region.identified_parameters = []
     assert parameter_evidence(name, region) == "assumed"
     assert evidence("centre_registration_open", region)[0] == "assumed"
+    # A prior range from the literature: unidentified, the effect rests on that range.
+    name = "rd_centres.centre_award_elasticity"
+    assert f"region.behaviour.{name}" in region.calibrated_parameters
+    assert parameter_evidence(name, region) == "sourced"
+    region.identified_parameters = [f"region.behaviour.{name}"]
+    assert parameter_evidence(name, region) == "calibrated"
 
 
 def test_scaling_a_lever_keeps_its_kind_and_bounds():
