@@ -13,7 +13,8 @@ the agent's own probability, from a generator keyed by the calendar quarter and 
 * a difference in one quarter or rule does not move the draws of any other.
 
 Inversion costs more than numpy's samplers, so groups of one person (``people_per_agent=1``)
-use the comparison ``u < p``, which is the same inversion.
+use the comparison ``u > 1 - p``, which is the same inversion (a row that holds one person in
+one setting and two in another keeps its coupling).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def binomial(u: np.ndarray, n: np.ndarray, p: np.ndarray) -> np.ndarray:
     n = np.asarray(n, dtype=np.int64)
     p = np.broadcast_to(np.asarray(p, dtype=float), n.shape)
     u = np.broadcast_to(u, n.shape)
-    out = (u < p).astype(np.int64) * (n > 0)
+    out = (u > 1.0 - p).astype(np.int64) * (n > 0)  # ppf of Binomial(1, p): 1 above 1 - p
     many = n > 1
     if many.any():
         out[many] = stats.binom.ppf(_open(u[many]), n[many], p[many]).astype(np.int64)

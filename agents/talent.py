@@ -610,7 +610,9 @@ def step_quarter(
     Args:
         talent: The talent population.
         p: Talent parameters.
-        rng: The talent random stream.
+        rng: This quarter's generator of the rule (`InnovationModel.quarter_rng`); it spawns one
+            child per draw (leave, retire, buy, arrive, wages), each inverted per row or tier
+            (:mod:`agents.draws`).
         conditions: The utility rule.
         city: This quarter's city conditions.
         ledger: Public cost ledger (housing support F, top-talent rewards E).
