@@ -64,7 +64,9 @@ class FundParams:
         low=0.0,
         high=0.4,
         unit="share of investment spent on R&D",
-        source="assumption; VC-backed firms raise R&D",
+        source="prior range from the literature: no R&D rise after guidance-fund or VC entry in "
+        "China (Kajitani et al. 2022 RIETI 22-E-110; Guo & Jiang 2013 J. Corp. Finance) to at "
+        "most 0.4 (VC-backed start-ups spend under 70 % on wages and R&D, NVCA via Kauffman)",
         rule="agents.fund.step_quarter",
     )
     vc_reward_elasticity: float = param(

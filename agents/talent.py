@@ -183,7 +183,8 @@ class TalentParams:
         low=0.1,
         high=0.6,
         unit="share",
-        source="assumption; share of eligible people who claim housing support",
+        source="assumption; share of eligible people who claim housing support (no Changsha "
+        "claimant count found; benefit take-up is rarely near 1: Ko & Moffitt 2022)",
         rule="agents.talent.step_quarter",
     )
     service_take_up: float = param(
