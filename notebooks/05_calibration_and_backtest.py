@@ -182,7 +182,7 @@ table[cols].head(12)
 # (`region.posterior_file`); every ensemble draws one set per replicate.
 
 # %%
-names = list(cal.free)
+names = list(load_config([]).calibration.free)  # the full calibration's (quick fits eight)
 low, high = prior_box(cfg, names)
 posterior = load_posterior(cfg.region.posterior_file)
 

@@ -73,6 +73,10 @@ BOUND_MASS = 0.20
 """Posterior mass within ``BOUND_WIDTH`` of a bound above which a parameter is flagged."""
 PAIRS_POINTS = 400
 """Posterior sets drawn in the pairs plot."""
+PAIRS_MAX = 10
+"""Parameters in the pairs plot: the most informed ones (largest shrinkage). The pairs of
+parameters the record leaves at their prior are uniform clouds, and a 34 x 34 matrix is neither
+readable nor cheap to draw (about 25 s)."""
 LOG_FLOOR = 1e-12
 """Values below this are clipped before the log transform (the log of 0 is -inf)."""
 
@@ -976,34 +980,49 @@ def plot_marginals(prior: Prior, posterior: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
+def pairs_parameters(prior: Prior, posterior: pd.DataFrame, most: int = PAIRS_MAX) -> list[int]:
+    """Indices of the ``most`` parameters with the largest shrinkage, in the prior's order."""
+    shrink = diagnostics(prior, posterior)["shrinkage"].to_numpy(float)
+    keep = np.argsort(-shrink, kind="stable")[:most]
+    return sorted(int(j) for j in keep)
+
+
 def plot_pairs(prior: Prior, posterior: pd.DataFrame, path: Path) -> None:
-    """Scatter matrix of the posterior sets (axes span the prior box; at most 400 points)."""
+    """Scatter matrix of the posterior sets over the most informed parameters.
+
+    At most :data:`PAIRS_MAX` parameters (:func:`pairs_parameters`) and :data:`PAIRS_POINTS`
+    sets; axes span the prior box.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    d = prior.dim
+    cols = pairs_parameters(prior, posterior)
+    d = len(cols)
     size = max(6.0, 1.3 * d)
     fig, axes = plt.subplots(d, d, figsize=(size, size), dpi=60, squeeze=False)
-    x = posterior[prior.names].to_numpy(float)
+    x = posterior[[prior.names[j] for j in cols]].to_numpy(float)
+    low, high = prior.low[cols], prior.high[cols]
+    names = [prior.names[j] for j in cols]
     if len(x) > PAIRS_POINTS:  # a fixed subset keeps the file small
         x = x[np.random.default_rng(0).choice(len(x), PAIRS_POINTS, replace=False)]
     for i in range(d):
         for j in range(d):
             ax = axes[i, j]
             if i == j:
-                ax.hist(x[:, j], bins=20, range=(prior.low[j], prior.high[j]), color="tab:blue")
+                ax.hist(x[:, j], bins=20, range=(low[j], high[j]), color="tab:blue")
             else:
                 ax.scatter(x[:, j], x[:, i], s=2, alpha=0.3, color="tab:blue", lw=0)
-                ax.set_ylim(prior.low[i], prior.high[i])
-            ax.set_xlim(prior.low[j], prior.high[j])
+                ax.set_ylim(low[i], high[i])
+            ax.set_xlim(low[j], high[j])
             ax.set_xticks([])
             ax.set_yticks([])
             if i == d - 1:
-                ax.set_xlabel(_short(prior.names[j]), fontsize=6, rotation=30, ha="right")
+                ax.set_xlabel(_short(names[j]), fontsize=6, rotation=30, ha="right")
             if j == 0:
-                ax.set_ylabel(_short(prior.names[i]), fontsize=6, rotation=0, ha="right")
-    fig.suptitle("Posterior pairs (axes = prior box)", fontsize=9)
+                ax.set_ylabel(_short(names[i]), fontsize=6, rotation=0, ha="right")
+    shown = f"the {d} most informed of {prior.dim} parameters, " if d < prior.dim else ""
+    fig.suptitle(f"Posterior pairs ({shown}axes = prior box)", fontsize=9)
     fig.savefig(path)
     plt.close(fig)

@@ -214,3 +214,20 @@ def test_smc_recovers_a_narrow_posterior_in_ten_dimensions():
     # the sds within 30 % of 0.03.
     np.testing.assert_allclose(diag["mean"], truth, atol=0.5 * 0.03)
     np.testing.assert_allclose(diag["sd"], 0.03, rtol=0.3)
+
+
+def test_the_pairs_plot_keeps_the_most_informed_parameters_in_prior_order():
+    from scenarios.emulation import pairs_parameters
+
+    names = [f"t{i}" for i in range(5)]
+    prior = Prior(names, np.zeros(5), np.ones(5))
+    rng = np.random.default_rng(0)
+    # Posterior sd per parameter: t3 and t1 narrow (informed), the rest uniform on the box.
+    sd = {"t0": None, "t1": 0.05, "t2": None, "t3": 0.01, "t4": 0.2}
+    post = pd.DataFrame(
+        {n: rng.uniform(0, 1, 500) if s is None else 0.5 + s * rng.standard_normal(500)
+         for n, s in sd.items()}
+    )  # fmt: skip
+    assert pairs_parameters(prior, post, 2) == [1, 3]
+    assert pairs_parameters(prior, post, 3) == [1, 3, 4]
+    assert pairs_parameters(prior, post, 10) == [0, 1, 2, 3, 4]

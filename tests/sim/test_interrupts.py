@@ -69,6 +69,8 @@ def start_run(out: Path, *overrides: str) -> subprocess.Popen:
         f"hydra.run.dir={out}",
     ]
     # Its own session: a signal to the run's pid reaches the run only, as from `kill <pid>`.
+    # SIGINT back to its default: a pytest-xdist worker ignores it, a child inherits an ignored
+    # signal across exec, and Python then leaves it ignored (as for a background job of a shell).
     return subprocess.Popen(
         cmd,
         cwd=ROOT,
@@ -76,6 +78,7 @@ def start_run(out: Path, *overrides: str) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 

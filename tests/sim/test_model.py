@@ -171,8 +171,10 @@ def test_no_local_levers_cost_nothing_locally():
 
 def test_budget_cap_rations_local_spending():
     """Tolerances from 12 seeds (6-17) of both runs, mean local spending 2025-2030 / cap:
-    uncapped 2.77 +- 0.11, capped 1.004 +- 0.020; final ration 0.34-0.42. Single years are
-    noisier (guidance-fund returns; capped 0.84-1.30 x cap), so the means are compared."""
+    uncapped 4.01 +- 0.14, capped 0.969 +- 0.013 (0.947-0.988); final ration 0.22-0.32 (the
+    knowledge-value credit as enacted, 8.1e9 a year at 80 % loss compensation, asks for more
+    than the 5e9 at 30 % assumed before). Single years are noisier (guidance-fund returns), so
+    the means are compared."""
     from sim.compose import load_config
 
     free = run_model(load_config(FAST), seed=6)
@@ -180,9 +182,9 @@ def test_budget_cap_rations_local_spending():
     capped = run_model(load_config([*FAST, f"levers.budget_cap_yuan_per_year={cap}"]), seed=6)
     spend_free = free.kpi_frame()["public_cost"].loc[2025:].mean() * 1e8
     spend_capped = capped.kpi_frame()["public_cost"].loc[2025:].mean() * 1e8
-    assert spend_free > 1.5 * cap  # the cap binds (10 standard deviations below 2.77)
-    assert abs(spend_capped / cap - 1) < 0.08  # spending is held at the cap (4 sd)
-    assert 0.25 < capped.policy.ration < 0.55
+    assert spend_free > 1.5 * cap  # the cap binds (18 standard deviations below 4.01)
+    assert abs(spend_capped / cap - 1) < 0.1  # spending is held at the cap (4 sd around 0.97)
+    assert 0.15 < capped.policy.ration < 0.45
     assert free.policy.ration == 1.0  # no cap, no rationing
 
 

@@ -254,8 +254,10 @@ def _scheduled_calls(model: InnovationModel) -> list[str]:
     """Dotted names of the functions ``InnovationModel.step`` calls, in execution order.
 
     The model's own helpers (``self._firms_quarter()``, ...) are followed; calls on populations
-    (row bookkeeping such as ``live``, ``remove``, ``stock``) and outside ``agents``/``sim`` are
-    left out. Each call is recorded after its arguments, as Python evaluates it.
+    (row bookkeeping such as ``live``, ``remove``, ``stock``), the keying of random streams
+    (``agents.draws``, plumbing rather than a step of the schedule) and calls outside
+    ``agents``/``sim`` are left out. Each call is recorded after its arguments, as Python
+    evaluates it.
     """
     module = inspect.getmodule(InnovationModel)
     ours = ("agents.", "sim.")
@@ -322,7 +324,7 @@ def _scheduled_calls(model: InnovationModel) -> list[str]:
         Visitor().visit(ast.parse(source).body[0])
 
     walk("step")
-    return out
+    return [name for name in out if not name.startswith("agents.draws.")]
 
 
 def _section(text: str, start: str, stop: str) -> str:
