@@ -62,3 +62,15 @@ def test_a_key_gives_the_same_generator_and_does_not_advance_the_stream():
     np.testing.assert_array_equal(draws.keyed(rng, 2030, 4, 2).random(5), first)
     assert not np.allclose(draws.keyed(rng, 2030, 4, 1).random(5), first)
     assert not np.allclose(draws.keyed(rng, 2030, 3, 2).random(5), first)
+
+
+def test_the_direct_search_and_scipy_give_the_same_inversion():
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    u = rng.random(N)
+    n = rng.integers(2, 3000, N)
+    p = rng.random(N) * 0.03  # n p up to 90: both branches of draws.binomial
+    expected = stats.binom.ppf(u, n, p).astype(np.int64)
+    np.testing.assert_array_equal(draws.binomial(u, n, p), expected)
+    assert ((n * p) > draws.SEARCH_MEAN).any() and ((n * p) <= draws.SEARCH_MEAN).any()
