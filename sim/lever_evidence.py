@@ -73,6 +73,11 @@ RECOGNITION = ("high_tech_enterprises", "platforms")
 national tax rates (the CIT and high-tech rates) have none: their direction on R&D depends on
 how the deduction and the preferential rate interact, not on a level of support."""
 
+YOUNG_PROGRAMME = Mechanism("programme value of young researchers", PROGRAMMES, aims=TALENT)
+LEADING_PROGRAMME = Mechanism("programme value of leading talent", PROGRAMMES, aims=TALENT)
+HIGH_LEVEL_PROGRAMME = Mechanism("programme value of high-level talent", PROGRAMMES, aims=TALENT)
+"""Talent programmes whose count and amount levers share one mechanism."""
+
 MECHANISMS: dict[str, Mechanism] = {
     "super_deduction_rate": Mechanism(
         "user cost of R&D (agents.firm.user_cost)", USER_COST, aims=RD
@@ -179,18 +184,10 @@ MECHANISMS: dict[str, Mechanism] = {
         (*USER_COST, "firm.basic_research_share"),
         aims=RD,
     ),
-    "young_talent_grants_per_year": Mechanism(
-        "programme value of young researchers", PROGRAMMES, aims=TALENT
-    ),
-    "young_talent_grant_yuan": Mechanism(
-        "programme value of young researchers", PROGRAMMES, aims=TALENT
-    ),
-    "overseas_posts_per_year": Mechanism(
-        "programme value of high-level talent", PROGRAMMES, aims=TALENT
-    ),
-    "overseas_post_grant_yuan": Mechanism(
-        "programme value of high-level talent", PROGRAMMES, aims=TALENT
-    ),
+    "young_talent_grants_per_year": YOUNG_PROGRAMME,
+    "young_talent_grant_yuan": YOUNG_PROGRAMME,
+    "overseas_posts_per_year": HIGH_LEVEL_PROGRAMME,
+    "overseas_post_grant_yuan": HIGH_LEVEL_PROGRAMME,
     "return_programme_yuan_per_year": Mechanism(
         "arrivals' utility (agents.talent.TalentConditions.outreach)",
         ("talent.return_programme_elasticity", "talent.outreach_floor_yuan"),
@@ -223,18 +220,10 @@ MECHANISMS: dict[str, Mechanism] = {
     "top_talent_reward_yuan": Mechanism(
         "programme value in talent's location choice", PROGRAMMES, aims=TALENT
     ),
-    "leading_team_grants_per_year": Mechanism(
-        "programme value of leading talent", PROGRAMMES, aims=TALENT
-    ),
-    "leading_team_grant_yuan": Mechanism(
-        "programme value of leading talent", PROGRAMMES, aims=TALENT
-    ),
-    "startup_team_grants_per_year": Mechanism(
-        "programme value of high-level talent", PROGRAMMES, aims=TALENT
-    ),
-    "startup_team_grant_yuan": Mechanism(
-        "programme value of high-level talent", PROGRAMMES, aims=TALENT
-    ),
+    "leading_team_grants_per_year": LEADING_PROGRAMME,
+    "leading_team_grant_yuan": LEADING_PROGRAMME,
+    "startup_team_grants_per_year": HIGH_LEVEL_PROGRAMME,
+    "startup_team_grant_yuan": HIGH_LEVEL_PROGRAMME,
     "rent_subsidy_yuan_per_year": Mechanism(
         "net housing cost in location choice", HOUSING, aims=TALENT
     ),
