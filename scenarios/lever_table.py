@@ -46,6 +46,7 @@ FACTOR = 3.0
 BASE = [
     "levers=enacted_2023",
     "levers.evaluate_and_adjust=false",
+    "run.assumed_lever_draws=true",
     "run.assimilate=false",
     "run.plots=false",
     "run.progress=false",
@@ -53,7 +54,10 @@ BASE = [
 """The reference of every setting: ``enacted_2023`` with the yearly evaluation rule held off. The
 rule re-weights each family's money by how its targets progress and what it costs, so with it on
 a setting's difference would mix the lever's own effect with the rule's re-allocation (a
-cost-only lever would move KPIs through the money it takes from other families)."""
+cost-only lever would move KPIs through the money it takes from other families). The assumed
+parameters of lever effects are drawn per replicate over their stated ranges
+(``run.assumed_lever_draws``), so an effect that rests on an assumption carries its range in the
+interval instead of the precision of one hand-set value."""
 DEFAULT_RUN = ["run.replicates=20", "run.people_per_agent=2000", f"run.horizon={YEAR}"]
 
 
@@ -286,14 +290,17 @@ def markdown(long: pd.DataFrame) -> str:
         f"{long.attrs.get('replicates', '?')} paired replicates per setting at "
         f"{long.attrs.get('people', '?')} people per talent agent, against `enacted_2023` with "
         "common random numbers and parameter draws (its evaluate-and-adjust rule held off, "
-        "`scenarios.lever_table.BASE`); effects on the target KPIs in 2030 (mean "
-        "paired difference, 95 % interval; talent in 10k persons), local public cost 2023-2030 "
-        "in 100m yuan (gross, without national tax lines); cost per extra unit (100m yuan per "
-        "firm, centre, platform, cluster or percentage point; yuan per person of talent) for the "
-        "targets the setting moves, where both changes have the same sign. Evidence: how the "
-        "parameters the effect rests on were set (`sim/lever_evidence.py`). Levers not in "
-        "force in `enacted_2023` (zero) run once at an illustrative size (setting `probe`, "
-        "`scenarios.lever_table.PROBES`).",
+        "`scenarios.lever_table.BASE`): each replicate takes one set of the calibrated "
+        "posterior, and every *assumed* parameter a lever effect rests on is drawn over its "
+        "stated range (triangular, the default as mode: `run.assumed_lever_draws`), so the "
+        "intervals of an assumed effect carry the assumption's range. Effects on the target "
+        "KPIs in 2030 (mean paired difference, 95 % interval; talent in 10k persons), local "
+        "public cost 2023-2030 in 100m yuan (gross, without national tax lines); cost per extra "
+        "unit (100m yuan per firm, centre, platform, cluster or percentage point; yuan per "
+        "person of talent) for the targets the setting moves, where both changes have the same "
+        "sign. Evidence: how the parameters the effect rests on were set "
+        "(`sim/lever_evidence.py`). Levers not in force in `enacted_2023` (zero) run once at an "
+        "illustrative size (setting `probe`, `scenarios.lever_table.PROBES`).",
         "",
         "| lever | family | setting | evidence | own target by 2030 | moves by 2030 "
         "| cost 2023-2030 | cost per extra unit | rests on |",
@@ -338,10 +345,10 @@ def markdown(long: pd.DataFrame) -> str:
         "programme, the transfer instruments) make the first yuan the most effective: their "
         "large effects per yuan (IP spending and the return programme are the cheapest talent "
         "levers here) are the consequence of assumed elasticities "
-        "(`talent.ip_talent_elasticity`, `talent.return_programme_elasticity`, 0.05 each), not "
-        "evidence. Clusters are few and discrete: small changes of the firm population move "
-        "which round a cluster is won in, so `clusters` cells of about -0.7 recur across "
-        "unrelated levers.",
+        "(`talent.ip_talent_elasticity`, `talent.return_programme_elasticity`, 0.05 each, "
+        "drawn over 0-0.2), not evidence. Clusters are few and discrete: small changes of the "
+        "firm population move which round a cluster is won in, so `clusters` cells of about "
+        "-0.7 recur across unrelated levers.",
         "",
         "Cost-only levers (booked, no decision responds):",
         "",

@@ -159,6 +159,12 @@ class RunConfig:
     exogenous_uncertainty: bool = True
     base_state_uncertainty: bool = False
     parameter_uncertainty: bool = True
+    assumed_lever_draws: bool = False
+    """Draw every parameter a lever's effect rests on whose value is an assumption for the
+    region (not sourced, not calibrated here, not in the posterior) per replicate from a
+    triangular distribution over its plausible range, the default as mode
+    (:func:`sim.posterior.assumed_draws`); the lever table does, so its intervals carry the
+    assumptions' ranges."""
     lazy_agents: bool = True
     fixed_parameters: list[str] = field(default_factory=list)
     plots: bool = True

@@ -9,6 +9,7 @@ random numbers also share their parameter draws.
 from __future__ import annotations
 
 import copy
+import zlib
 from functools import lru_cache
 
 import numpy as np
@@ -16,10 +17,12 @@ import pandas as pd
 
 from agents.params import documented_fields
 from sim.config import ConfigError, SimConfig, check
+from sim.lever_evidence import MECHANISMS, parameter_evidence
 from sim.paths import region_file
 from sim.region import CONF_DIR
 
 POSTERIOR_STREAM = 0xCA1  # salt that separates parameter draws from the model's random streams
+ASSUMED_STREAM = 0xA55  # salt of the draws of assumed parameters (``run.assumed_lever_draws``)
 
 
 def with_params(cfg: SimConfig, names: list[str], values) -> SimConfig:
@@ -79,15 +82,62 @@ def draw_index(cfg: SimConfig, replicate: int, n_sets: int) -> int:
     return int(rng.integers(n_sets))
 
 
+def assumed_draws(cfg: SimConfig, replicate: int, skip: set[str]) -> dict[str, float]:
+    """One draw of every assumed parameter a lever's effect rests on, for a replicate.
+
+    The parameters are those of :data:`sim.lever_evidence.MECHANISMS` (``rests_on``) that
+    :func:`sim.lever_evidence.parameter_evidence` calls *assumed* for the region (the default is
+    an assumption, hand-set, or calibrated on another city) and that are not in ``skip``
+    (posterior columns, ``run.fixed_parameters``). Structural assumed parameters (the weights of
+    location choice, exit hazards, ...) stay at their values: the calibrated posterior was
+    conditioned on them, and drawing them would move the reference path off the record.
+
+    Each value is drawn from a triangular distribution over the plausible range ``[low, high]``
+    with the configured value (clipped into the range) as mode: the assumption stays the most
+    likely value, and the range its source text states is what the effect is uncertain over.
+    Each parameter has its own generator keyed by ``run.seed``, the replicate and the name, so a
+    replicate gets the same values in every setting (common random numbers) whatever else is
+    drawn.
+    """
+    out: dict[str, float] = {}
+    behaviour = documented_fields(cfg.region.behaviour, "region.behaviour.")
+    levers = {f"region.behaviour.{p}" for m in MECHANISMS.values() for p in m.rests_on}
+    for name, value, meta in behaviour:
+        if name not in levers or name in skip:
+            continue  # not a lever parameter, drawn from the posterior, or fixed
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue  # a switch or a table, not one number
+        low, high = float(meta["low"]), float(meta["high"])
+        if not high > low:
+            continue
+        if parameter_evidence(name.removeprefix("region.behaviour."), cfg.region) != "assumed":
+            continue
+        key = [cfg.run.seed, replicate, ASSUMED_STREAM, zlib.crc32(name.encode())]
+        mode = min(max(float(value), low), high)
+        out[name] = float(np.random.default_rng(key).triangular(low, mode, high))
+    return out
+
+
 def for_replicate(cfg: SimConfig, replicate: int) -> tuple[SimConfig, int]:
     """The replicate's config with its parameter draw, and the row used (-1 when off).
 
     Parameters listed in ``run.fixed_parameters`` (e.g. the factors of an experiment) keep the
-    config's value; all other posterior columns take the drawn set's values.
+    config's value; all other posterior columns take the drawn set's values. With
+    ``run.assumed_lever_draws`` the assumed parameters of lever effects outside the posterior are
+    drawn too (:func:`assumed_draws`).
     """
-    if not (cfg.run.parameter_uncertainty and cfg.region.posterior_file):
-        return cfg, -1
-    post = load_posterior(cfg.region.posterior_file, tuple(cfg.region.config_dirs))
-    k = draw_index(cfg, replicate, len(post))
-    drawn = [c for c in post.columns if c not in set(cfg.run.fixed_parameters)]
-    return check(with_params(cfg, drawn, post.iloc[k][drawn].to_numpy())), k
+    fixed = set(cfg.run.fixed_parameters)
+    values: dict[str, float] = {}
+    k = -1
+    if cfg.run.parameter_uncertainty and cfg.region.posterior_file:
+        post = load_posterior(cfg.region.posterior_file, tuple(cfg.region.config_dirs))
+        k = draw_index(cfg, replicate, len(post))
+        values = {c: float(post.iloc[k][c]) for c in post.columns if c not in fixed}
+    if cfg.run.assumed_lever_draws:
+        posterior_columns = set(values)
+        if k >= 0:
+            posterior_columns |= set(post.columns)
+        values |= assumed_draws(cfg, replicate, posterior_columns | fixed)
+    if not values:
+        return cfg, k
+    return check(with_params(cfg, list(values), list(values.values()))), k

@@ -63,3 +63,42 @@ def test_corrupt_posterior_is_reported(tmp_path, monkeypatch, text, words):
     with pytest.raises(ConfigError, match=words):
         for_replicate(cfg, 0)
     load_posterior.cache_clear()
+
+
+def test_assumed_lever_parameters_are_drawn_over_their_range_and_shared_across_settings():
+    """``run.assumed_lever_draws``: assumed lever parameters vary by replicate, within their
+    range, the same in every setting; sourced, structural and posterior parameters do not."""
+    from agents.params import documented_fields
+    from sim.posterior import assumed_draws
+
+    on = ["run.assumed_lever_draws=true"]
+    a = load_config([*on, "levers=enacted_2023"])
+    b = load_config([*on, "levers=baseline"])
+    meta = {n: m for n, _, m in documented_fields(a.region.behaviour, "region.behaviour.")}
+    name = "region.behaviour.talent.service_take_up"  # assumed; family services rest on it
+    low, high = meta[name]["low"], meta[name]["high"]
+    values = []
+    for r in range(40):
+        cfg_a, k = for_replicate(a, r)
+        cfg_b, _ = for_replicate(b, r)
+        take_up = cfg_a.region.behaviour.talent.service_take_up
+        assert take_up == cfg_b.region.behaviour.talent.service_take_up  # common draws
+        assert cfg_a.region.behaviour.talent.wage_weight == a.region.behaviour.talent.wage_weight
+        assert cfg_a.region.behaviour.firm.rd_adjustment_speed == (
+            a.region.behaviour.firm.rd_adjustment_speed
+        )  # sourced: kept
+        values.append(take_up)
+    assert low <= min(values) and max(values) <= high
+    assert max(values) - min(values) > 0.4 * (high - low)  # the range is explored
+    # Triangular with the default as mode: the mean is (low + mode + high) / 3 (sd of the
+    # mean of 40 draws about 0.02 for this range).
+    mode = a.region.behaviour.talent.service_take_up
+    assert abs(sum(values) / len(values) - (low + mode + high) / 3) < 0.07
+    # posterior columns keep the posterior's draw; fixed parameters keep the config's value
+    post = load_posterior(a.region.posterior_file, tuple(a.region.config_dirs))
+    drawn = assumed_draws(a, 0, set(post.columns))
+    assert not set(drawn) & set(post.columns) and name in drawn
+    fixed = load_config([*on, f"run.fixed_parameters=[{name}]"])
+    assert for_replicate(fixed, 3)[0].region.behaviour.talent.service_take_up == mode
+    off, _ = for_replicate(load_config(["levers=enacted_2023"]), 0)
+    assert off.region.behaviour.talent.service_take_up == mode  # off by default
