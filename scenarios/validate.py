@@ -60,7 +60,7 @@ from hydra.core.hydra_config import HydraConfig
 from matplotlib.figure import Figure
 from omegaconf import DictConfig
 
-from scenarios.calibrate import calibrate, estimates_for, load_observations
+from scenarios.calibrate import calibrate, estimates_for, install_dir, load_observations
 from scenarios.scoring import naive_forecasts, score_points, summarise
 from sim.charts import draw_observed
 from sim.compose import register_schema, to_yaml
@@ -451,6 +451,11 @@ def run_validation(
     origins = sorted(set(val.origins))
     for origin in origins:  # refuse a missing base-year file before any work
         base_for_origin(cfg.region, origin)
+    if val.install and not cfg.region.track_record_file:
+        raise ConfigError(
+            f"validation.install=true: region {cfg.region.name!r} sets no "
+            "region.track_record_file to install the target probabilities as"
+        )
     wanted = sorted(set(observed.kpi))
     cards, fans, probs, seconds = [], [], [], {}
     for origin in origins:
@@ -487,7 +492,13 @@ def run_validation(
     _csv(scorecard, out_dir / "scorecard.csv")
     _csv(summary, out_dir / "scorecard_summary.csv")
     _csv(fan_frame, out_dir / "fans.csv")
-    _csv(pd.concat(probs, ignore_index=True), out_dir / "target_probabilities.csv")
+    probabilities = pd.concat(probs, ignore_index=True)
+    _csv(probabilities, out_dir / "target_probabilities.csv")
+    if val.install:
+        installed = install_dir(cfg) / Path(cfg.region.track_record_file).name
+        installed.parent.mkdir(parents=True, exist_ok=True)
+        _csv(probabilities, installed)
+        print(f"installed {installed} (region.track_record_file)", flush=True)
     _csv(observed.assign(region=cfg.region.name), out_dir / "observed.csv")
     if val.plots:
         _save(pit_figure(scorecard), out_dir / "pit_histogram.png")

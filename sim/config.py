@@ -249,6 +249,10 @@ class ValidationConfig:
     observed_file: str = ""
     pit_seed: int = 14
     plots: bool = True
+    install: bool = False
+    """Also write ``target_probabilities.csv`` as the region's ``track_record_file`` (the
+    P(reached) from each origin that ``make run`` prints beside the reported outcomes), in
+    ``calibration.install_dir`` or where :func:`scenarios.calibrate.install_dir` says."""
 
 
 VALIDATION_EXOGENOUS = ("ex_ante", "ex_post")

@@ -23,6 +23,7 @@ from scenarios.validate import (
 from sim.compose import load_config
 from sim.config import CalibrationConfig, ConfigError, check_origins
 from sim.observations import COLUMNS, load_observed, observed_path
+from sim.targets import read_track_record
 
 TINY = [
     "validation=quick",
@@ -132,7 +133,8 @@ def quick_run(tmp_path_factory):
     out = tmp / "run"
     proc = subprocess.run(
         [sys.executable, "-m", "scenarios.validate", "validation=quick", "run.progress=false",
-         f"validation.observed_file={path}", f"hydra.run.dir={out}"],
+         f"validation.observed_file={path}", f"hydra.run.dir={out}",
+         "validation.install=true", f"calibration.install_dir={tmp / 'installed'}"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -197,3 +199,21 @@ def test_quick_validate_run_writes_fans_figures_and_its_record(quick_run):
     listed = kpis[(kpis.kpi == "listed") & (kpis.year == 2025)].value
     row = probs[(probs.origin == 2022) & (probs.target == "listed") & (probs.year == 2025)]
     assert row.probability.iloc[0] == pytest.approx((listed >= 100).mean())
+    # validation.install: the same table becomes the region's track-record file, which make run
+    # reads (sim.targets.read_track_record)
+    installed = out.parent / "installed" / "changsha_track_record.csv"
+    assert installed.read_bytes() == (out / "target_probabilities.csv").read_bytes()
+    assert read_track_record(installed).equals(probs)
+
+
+def test_installing_a_track_record_needs_the_regions_file_name_and_fails_before_any_work(tmp_path):
+    from scenarios.validate import run_validation
+
+    cfg = load_config(["region=hefei", "calibration=hefei", "validation=hefei"])
+    assert cfg.region.track_record_file == ""  # Hefei has no track-record file (yet)
+    bad = load_config(
+        ["region=hefei", "calibration=hefei", "validation=hefei", "validation.install=true"]
+    )
+    with pytest.raises(ConfigError, match="sets no region.track_record_file"):
+        run_validation(bad, tmp_path)
+    assert not list(tmp_path.iterdir())  # nothing calibrated or written
